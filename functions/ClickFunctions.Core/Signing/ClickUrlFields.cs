@@ -1,0 +1,46 @@
+using System.Buffers;
+
+namespace ClickFunctions.Signing;
+
+/// <summary>
+/// What a click URL asserts, before signing or after verification. Ids are 1-64 characters of
+/// <c>A-Z a-z 0-9 . _ ~ -</c> (unreserved URL characters: they need no escaping and cannot smuggle separators).
+/// </summary>
+public sealed record ClickUrlFields(
+    string AdId,
+    string AdvertiserId,
+    string LandingUrl,
+    string? CampaignId = null,
+    string? ImpressionId = null,
+    DateTimeOffset? ExpiresAt = null)
+{
+    public const int MaxIdLength = 64;
+
+    private static readonly SearchValues<char> IdChars =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~-");
+
+    public static bool IsValidId(string? id) =>
+        id is { Length: > 0 and <= MaxIdLength } && !id.AsSpan().ContainsAnyExcept(IdChars);
+
+    /// <summary>Checks every field; returns null when all are acceptable, else a short reason.</summary>
+    public string? Validate()
+    {
+        if (!IsValidId(AdId))
+        {
+            return "ad id must be 1-64 characters of A-Z a-z 0-9 . _ ~ -";
+        }
+        if (!IsValidId(AdvertiserId))
+        {
+            return "advertiser id must be 1-64 characters of A-Z a-z 0-9 . _ ~ -";
+        }
+        if (CampaignId is not null && !IsValidId(CampaignId))
+        {
+            return "campaign id must be 1-64 characters of A-Z a-z 0-9 . _ ~ -";
+        }
+        if (ImpressionId is not null && !IsValidId(ImpressionId))
+        {
+            return "impression id must be 1-64 characters of A-Z a-z 0-9 . _ ~ -";
+        }
+        return LandingUrls.Validate(LandingUrl);
+    }
+}

@@ -1,0 +1,147 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace ClickFunctions.Signing;
+
+/// <summary>
+/// Signs and verifies click URLs (docs/click-urls.md). The canonical string, UTF-8 encoded, is
+/// <code>cf1\n{kid}\n{ad}\n{adv}\n{cmp}\n{imp}\n{exp}\n{url}</code>
+/// with absent optional fields empty and <c>exp</c> in Unix seconds; the signature is
+/// base64url(HMAC-SHA256(key, canonical)) without padding. No field can contain "\n" (ids are unreserved
+/// characters, URLs printable ASCII), so the string is unambiguous.
+/// </summary>
+public sealed class ClickUrlSigner(SigningKeyRing keys)
+{
+    public const string Version = "cf1";
+    private const int SignatureBytes = 32;
+
+    public SigningKeyRing Keys { get; } = keys;
+
+    /// <summary>Returns the query string (without "?") of a click URL for <paramref name="fields"/>, signed with the current key.</summary>
+    public string SignQuery(ClickUrlFields fields)
+    {
+        ArgumentNullException.ThrowIfNull(fields);
+        if (fields.Validate() is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(fields));
+        }
+        var key = Keys.Current;
+        string exp = ExpiryText(fields.ExpiresAt);
+        string sig = Signature(key, Canonical(key.Id, fields, exp));
+        var query = new StringBuilder(128 + fields.LandingUrl.Length);
+        Append(query, ClickUrlParameterNames.Ad, fields.AdId);
+        Append(query, ClickUrlParameterNames.Advertiser, fields.AdvertiserId);
+        Append(query, ClickUrlParameterNames.Campaign, fields.CampaignId);
+        Append(query, ClickUrlParameterNames.Impression, fields.ImpressionId);
+        Append(query, ClickUrlParameterNames.Expires, exp.Length == 0 ? null : exp);
+        Append(query, ClickUrlParameterNames.Url, fields.LandingUrl);
+        Append(query, ClickUrlParameterNames.KeyId, key.Id);
+        Append(query, ClickUrlParameterNames.Signature, sig);
+        return query.ToString();
+    }
+
+    public VerificationResult Verify(ClickUrlParameters parameters, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (parameters.DuplicateName is { } duplicate)
+        {
+            return VerificationResult.Fail(VerificationStatus.Malformed, $"parameter '{duplicate}' appears more than once");
+        }
+        if (parameters.Signature is null || parameters.KeyId is null)
+        {
+            return VerificationResult.Fail(VerificationStatus.NotSigned, "the click URL is not signed (kid and sig are required)");
+        }
+        if (parameters.AdId is null || parameters.AdvertiserId is null || parameters.Url is null)
+        {
+            return VerificationResult.Fail(VerificationStatus.Malformed, "the click URL is missing ad, adv or u");
+        }
+        DateTimeOffset? expiresAt = null;
+        if (parameters.Expires is not null)
+        {
+            if (!long.TryParse(parameters.Expires, NumberStyles.None, CultureInfo.InvariantCulture, out long seconds) ||
+                seconds > DateTimeOffset.MaxValue.ToUnixTimeSeconds())
+            {
+                return VerificationResult.Fail(VerificationStatus.Malformed, "exp must be Unix seconds");
+            }
+            expiresAt = DateTimeOffset.FromUnixTimeSeconds(seconds);
+        }
+        var fields = new ClickUrlFields(parameters.AdId, parameters.AdvertiserId, parameters.Url, parameters.CampaignId, parameters.ImpressionId, expiresAt);
+        if (fields.Validate() is { } problem)
+        {
+            return VerificationResult.Fail(VerificationStatus.Malformed, problem);
+        }
+        var key = Keys.Find(parameters.KeyId);
+        if (key is null)
+        {
+            return VerificationResult.Fail(VerificationStatus.UnknownKey, "the click URL was signed with an unknown key");
+        }
+        Span<byte> given = stackalloc byte[SignatureBytes + 3];
+        if (!TryDecodeBase64Url(parameters.Signature, given, out int length) || length != SignatureBytes)
+        {
+            return VerificationResult.Fail(VerificationStatus.BadSignature, "the signature is invalid");
+        }
+        Span<byte> expected = stackalloc byte[SignatureBytes];
+        HMACSHA256.HashData(key.Secret, Encoding.UTF8.GetBytes(Canonical(key.Id, fields, parameters.Expires ?? "")), expected);
+        if (!CryptographicOperations.FixedTimeEquals(expected, given[..SignatureBytes]))
+        {
+            return VerificationResult.Fail(VerificationStatus.BadSignature, "the signature is invalid");
+        }
+        // Expiry is checked after the signature so that an attacker learns nothing from editing exp.
+        if (expiresAt is { } expiry && now >= expiry)
+        {
+            return VerificationResult.Fail(VerificationStatus.Expired, "the click URL has expired");
+        }
+        return VerificationResult.Ok(fields);
+    }
+
+    /// <summary>The exact string that is MACed; public so that docs and test vectors can show it.</summary>
+    public static string Canonical(string keyId, ClickUrlFields fields, string expiresText)
+    {
+        ArgumentNullException.ThrowIfNull(fields);
+        return string.Join('\n', Version, keyId, fields.AdId, fields.AdvertiserId, fields.CampaignId ?? "", fields.ImpressionId ?? "", expiresText, fields.LandingUrl);
+    }
+
+    public static string ExpiryText(DateTimeOffset? expiresAt) =>
+        expiresAt is { } e ? e.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture) : "";
+
+    private static string Signature(SigningKey key, string canonical)
+    {
+        Span<byte> mac = stackalloc byte[SignatureBytes];
+        HMACSHA256.HashData(key.Secret, Encoding.UTF8.GetBytes(canonical), mac);
+        return Convert.ToBase64String(mac).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    }
+
+    private static bool TryDecodeBase64Url(string text, Span<byte> destination, out int written)
+    {
+        written = 0;
+        if (text.Length > 64)
+        {
+            return false;
+        }
+        Span<char> padded = stackalloc char[68];
+        int n = 0;
+        foreach (char c in text)
+        {
+            padded[n++] = c switch { '-' => '+', '_' => '/', '+' or '/' or '=' => '!', _ => c };
+        }
+        while (n % 4 != 0)
+        {
+            padded[n++] = '=';
+        }
+        return Convert.TryFromBase64Chars(padded[..n], destination, out written);
+    }
+
+    private static void Append(StringBuilder query, string name, string? value)
+    {
+        if (value is null)
+        {
+            return;
+        }
+        if (query.Length > 0)
+        {
+            query.Append('&');
+        }
+        query.Append(name).Append('=').Append(Uri.EscapeDataString(value));
+    }
+}
