@@ -1,0 +1,353 @@
+using System.Buffers;
+using System.Globalization;
+using ClickFunctions.Capture;
+using ClickFunctions.Clicks;
+using Microsoft.Extensions.Logging;
+
+namespace ClickFunctions.Embedded.Log;
+
+/// <summary>What readers may read: everything before <see cref="NextSequence"/>, i.e. up to <see cref="SegmentLength"/> bytes of the active segment.</summary>
+public sealed record CommittedState(long SegmentFirstSequence, long SegmentLength, long NextSequence);
+
+/// <summary>
+/// One partition of the local log: an append-only series of Avro segment files, written by one dedicated thread
+/// that takes every click queued since its last write, writes them as one or more Avro blocks, fsyncs once, and
+/// only then completes the callers (group commit). On open, a torn tail left by a crash is found and cut off.
+/// </summary>
+public sealed partial class LogPartition : IDisposable
+{
+    private readonly LocalLogOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly object _gate = new(); // Monitor.Wait/Pulse: the writer thread sleeps until a click arrives.
+    private readonly SemaphoreSlim _slots;
+    private readonly ArrayBufferWriter<byte> _block = new(256 * 1024);
+    private readonly Thread _thread;
+    private List<Pending> _queue = [];
+    private List<Pending> _spare = [];
+    private bool _stopping;
+    private Exception? _failure;
+    private FileStream _segment;
+    private CaptureBlockWriter _writer;
+    private long _segmentFirst;
+    private long _segmentLength;
+    private long _nextSequence;
+    private volatile CommittedState _committed;
+    private TaskCompletionSource _commitSignal = NewSignal();
+
+    private LogPartition(int id, string directory, LocalLogOptions options, TimeProvider time, ILogger logger)
+    {
+        Id = id;
+        Directory = directory;
+        _options = options;
+        _time = time;
+        _logger = logger;
+        _slots = new SemaphoreSlim(options.QueueCapacity, options.QueueCapacity);
+        (_segment, _writer, _segmentFirst, _segmentLength, _nextSequence) = Recover();
+        _committed = new CommittedState(_segmentFirst, _segmentLength, _nextSequence);
+        _thread = new Thread(WriteLoop) { IsBackground = true, Name = $"click-log-{id}" };
+        _thread.Start();
+    }
+
+    public int Id { get; }
+
+    public string Name => Id.ToString(CultureInfo.InvariantCulture);
+
+    public string Directory { get; }
+
+    public CommittedState Committed => _committed;
+
+    public static LogPartition Open(string root, int id, LocalLogOptions options, TimeProvider time, ILogger logger) =>
+        new(id, LogSegments.PartitionDirectory(root, id), options, time, logger);
+
+    /// <summary>Completes once <paramref name="body"/> is written and fsync'd; throws if it could not be.</summary>
+    public Task AppendAsync(byte[] body, CancellationToken cancellationToken)
+    {
+        if (_failure is { } failure)
+        {
+            return Task.FromException(new IOException($"Click log partition {Id} is unavailable: {failure.Message}", failure));
+        }
+        var wait = _slots.WaitAsync(cancellationToken);
+        return wait.IsCompletedSuccessfully ? Enqueue(body) : EnqueueAfter(wait, body);
+    }
+
+    private async Task EnqueueAfter(Task wait, byte[] body)
+    {
+        await wait.ConfigureAwait(false);
+        await Enqueue(body).ConfigureAwait(false);
+    }
+
+    private Task Enqueue(byte[] body)
+    {
+        var pending = new Pending(body, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        lock (_gate)
+        {
+            if (_stopping)
+            {
+                _slots.Release();
+                return Task.FromException(new ObjectDisposedException(nameof(LogPartition)));
+            }
+            _queue.Add(pending);
+            if (_queue.Count == 1)
+            {
+                Monitor.Pulse(_gate);
+            }
+        }
+        return pending.Done.Task;
+    }
+
+    /// <summary>Completes when something at or after <paramref name="nextSequence"/> has been committed.</summary>
+    public async Task WaitForCommitAsync(long nextSequence, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var signal = Volatile.Read(ref _commitSignal);
+            if (_committed.NextSequence > nextSequence)
+            {
+                return;
+            }
+            await signal.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private void WriteLoop()
+    {
+        while (true)
+        {
+            List<Pending> batch;
+            lock (_gate)
+            {
+                while (_queue.Count == 0 && !_stopping)
+                {
+                    Monitor.Wait(_gate);
+                }
+                if (_queue.Count == 0)
+                {
+                    return;
+                }
+                batch = _queue;
+                _queue = _spare;
+            }
+            Commit(batch);
+            _slots.Release(batch.Count);
+            batch.Clear();
+            lock (_gate)
+            {
+                _spare = batch;
+            }
+        }
+    }
+
+    private void Commit(List<Pending> batch)
+    {
+        if (_failure is { } failed)
+        {
+            FailAll(batch, failed);
+            return;
+        }
+        long firstSequence = _nextSequence;
+        long startLength = _segmentLength;
+        try
+        {
+            _block.ResetWrittenCount();
+            var now = _time.GetUtcNow();
+            long sequence = firstSequence;
+            for (int start = 0; start < batch.Count; start += _options.MaxBlockEvents)
+            {
+                long blockOffset = startLength + _block.WrittenCount;
+                _writer.BeginBlock();
+                int end = Math.Min(batch.Count, start + _options.MaxBlockEvents);
+                for (int i = start; i < end; i++)
+                {
+                    _writer.Add(sequence++, blockOffset, now, batch[i].Body);
+                }
+                _writer.EndBlock(_block);
+            }
+            _segment.Write(_block.WrittenSpan);
+            _segment.Flush(flushToDisk: true);
+            _nextSequence = sequence;
+            _segmentLength = startLength + _block.WrittenCount;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Log.AppendFailed(_logger, e, Id, batch.Count);
+            Rollback(startLength, e);
+            FailAll(batch, e);
+            return;
+        }
+        Publish();
+        foreach (var pending in batch)
+        {
+            pending.Done.TrySetResult();
+        }
+        if (_segmentLength >= _options.SegmentBytes)
+        {
+            try
+            {
+                Roll();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Log.AppendFailed(_logger, e, Id, 0);
+                _failure = e;
+            }
+        }
+    }
+
+    private void Rollback(long length, Exception cause)
+    {
+        try
+        {
+            _segment.SetLength(length);
+            _segment.Position = length;
+            _segment.Flush(flushToDisk: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The file may now end in a partial block that recovery will cut; stop accepting until restart.
+            _failure = new IOException($"could not roll back a failed write ({e.Message})", cause);
+        }
+    }
+
+    private static void FailAll(List<Pending> batch, Exception e)
+    {
+        foreach (var pending in batch)
+        {
+            pending.Done.TrySetException(new IOException("The click could not be made durable.", e));
+        }
+    }
+
+    private void Publish()
+    {
+        _committed = new CommittedState(_segmentFirst, _segmentLength, _nextSequence);
+        Interlocked.Exchange(ref _commitSignal, NewSignal()).TrySetResult();
+    }
+
+    private void Roll()
+    {
+        _segment.Dispose();
+        (_segment, _writer, _segmentLength) = CreateSegment(_nextSequence);
+        _segmentFirst = _nextSequence;
+        Publish();
+        Log.SegmentRolled(_logger, Id, _segmentFirst);
+    }
+
+    private (FileStream, CaptureBlockWriter, long) CreateSegment(long firstSequence)
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        var writer = new CaptureBlockWriter();
+        var stream = new FileStream(LogSegments.PathOf(Directory, firstSequence), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0);
+        var header = writer.Header();
+        stream.Write(header);
+        stream.Flush(flushToDisk: true);
+        LogSegments.SyncDirectory(Directory);
+        return (stream, writer, header.Length);
+    }
+
+    /// <summary>Finds where the log ends: the last segment's last whole, valid block. Anything after it was never acknowledged.</summary>
+    private (FileStream, CaptureBlockWriter, long First, long Length, long Next) Recover()
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        var segments = LogSegments.List(Directory);
+        while (segments.Count > 0)
+        {
+            long first = segments[^1];
+            string path = LogSegments.PathOf(Directory, first);
+            var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0);
+            var reader = CaptureFileReader.Open(new BufferedStream(stream, 1 << 16), leaveOpen: true);
+            if (reader is null)
+            {
+                // Created but its header never reached the disk: it holds nothing that was acknowledged.
+                stream.Dispose();
+                File.Delete(path);
+                LogSegments.SyncDirectory(Directory);
+                Log.EmptySegmentRemoved(_logger, Id, path);
+                segments.RemoveAt(segments.Count - 1);
+                continue;
+            }
+            long next = first;
+            long end = reader.Position;
+            var records = new List<CaptureRecord>();
+            long length = stream.Length;
+            while (true)
+            {
+                records.Clear();
+                var status = reader.TryReadBlock(length, records);
+                if (status == BlockStatus.Read && !IsContiguousClickBlock(records, next))
+                {
+                    status = BlockStatus.Torn;
+                }
+                if (status != BlockStatus.Read)
+                {
+                    break;
+                }
+                next += records.Count;
+                end = reader.Position;
+            }
+            if (end < length)
+            {
+                stream.SetLength(end);
+                stream.Flush(flushToDisk: true);
+                Log.TornTailCut(_logger, Id, path, length - end, end);
+            }
+            stream.Position = end;
+            var writer = new CaptureBlockWriter(reader.Sync.ToArray());
+            reader.Dispose();
+            return (stream, writer, first, end, next);
+        }
+        var (created, newWriter, headerLength) = CreateSegment(0);
+        return (created, newWriter, 0, headerLength, 0);
+    }
+
+    private static bool IsContiguousClickBlock(List<CaptureRecord> records, long expectedFirst)
+    {
+        long expected = expectedFirst;
+        foreach (var record in records)
+        {
+            if (record.SequenceNumber != expected++ || record.Body is null)
+            {
+                return false;
+            }
+            try
+            {
+                _ = ClickWireFormat.Decode(record.Body);
+            }
+            catch (FormatException)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _stopping = true;
+            Monitor.PulseAll(_gate);
+        }
+        _thread.Join();
+        _segment.Dispose();
+        _slots.Dispose();
+    }
+
+    private readonly record struct Pending(byte[] Body, TaskCompletionSource Done);
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Click log partition {Partition}: cut a torn tail of {Bytes} bytes from {Path} at byte {Offset} (a crash interrupted a write that was never acknowledged).")]
+        public static partial void TornTailCut(ILogger logger, int partition, string path, long bytes, long offset);
+
+        [LoggerMessage(2, LogLevel.Warning, "Click log partition {Partition}: removed {Path}, a segment whose header never reached the disk.")]
+        public static partial void EmptySegmentRemoved(ILogger logger, int partition, string path);
+
+        [LoggerMessage(3, LogLevel.Error, "Click log partition {Partition}: a write of {Count} clicks failed; they get no redirect.")]
+        public static partial void AppendFailed(ILogger logger, Exception exception, int partition, int count);
+
+        [LoggerMessage(4, LogLevel.Information, "Click log partition {Partition}: new segment starting at sequence {Sequence}.")]
+        public static partial void SegmentRolled(ILogger logger, int partition, long sequence);
+    }
+}
