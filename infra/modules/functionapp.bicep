@@ -1,0 +1,264 @@
+// The Functions app on Flex Consumption (.NET isolated 10.0) with the user-assigned identity. App settings match
+// local.settings.sample.json: identity-based connections (no connection strings, no keys) and Key Vault references
+// for the secrets. FUNCTIONS_WORKER_RUNTIME is not an app setting on Flex Consumption: functionAppConfig.runtime
+// carries it. Easy Auth guards the query routes; the click route /c stays anonymous.
+param planName string
+param appName string
+param location string
+param tags object
+param identityId string
+param identityClientId string
+param storageAccountName string
+param deploymentContainerName string
+param captureContainerName string
+param reconciliationContainerName string
+param eventHubsNamespaceName string
+param eventHubName string
+param consumerGroupName string
+param captureWindow string
+param kustoClusterUri string
+param kustoDatabaseName string
+param clickSigningKeyId string
+param clickSigningKeyUri string
+param clickSigningPreviousKeyId string
+param clickSigningPreviousKeyUri string
+param fingerprintSecretUri string
+param appInsightsName string
+param maximumInstanceCount int
+param instanceMemoryMB int
+param authClientId string
+param authTenantId string
+
+resource storageAccount 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+  name: storageAccountName
+}
+
+resource namespace 'Microsoft.EventHub/namespaces@2024-01-01' existing = {
+  name: eventHubsNamespaceName
+}
+
+resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: appInsightsName
+}
+
+var eventHubsHost = split(replace(namespace.properties.serviceBusEndpoint, 'https://', ''), ':')[0]
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    tier: 'FlexConsumption'
+    name: 'FC1'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+resource app 'Microsoft.Web/sites@2024-04-01' = {
+  name: appName
+  location: location
+  tags: union(tags, {
+    'azd-service-name': 'functions'
+  })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    keyVaultReferenceIdentity: identityId
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storageAccount.properties.primaryEndpoints.blob}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      runtime: {
+        name: 'dotnet-isolated'
+        version: '10.0'
+      }
+    }
+    siteConfig: {
+      minTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      http20Enabled: true
+      appSettings: [
+        {
+          name: 'AzureWebJobsStorage__accountName'
+          value: storageAccount.name
+        }
+        {
+          name: 'AzureWebJobsStorage__credential'
+          value: 'managedidentity'
+        }
+        {
+          name: 'AzureWebJobsStorage__clientId'
+          value: identityClientId
+        }
+        {
+          name: 'EventHubs__fullyQualifiedNamespace'
+          value: eventHubsHost
+        }
+        {
+          name: 'EventHubs__credential'
+          value: 'managedidentity'
+        }
+        {
+          name: 'EventHubs__clientId'
+          value: identityClientId
+        }
+        {
+          name: 'EventHubs__EventHubName'
+          value: eventHubName
+        }
+        {
+          name: 'EventHubs__ConsumerGroup'
+          value: consumerGroupName
+        }
+        {
+          name: 'EVENTHUB_NAME'
+          value: eventHubName
+        }
+        {
+          name: 'EVENTHUB_CONSUMER_GROUP'
+          value: consumerGroupName
+        }
+        {
+          name: 'Claims__TableServiceUri'
+          value: storageAccount.properties.primaryEndpoints.table
+        }
+        {
+          name: 'Capture__BlobServiceUri'
+          value: storageAccount.properties.primaryEndpoints.blob
+        }
+        {
+          name: 'Capture__Container'
+          value: captureContainerName
+        }
+        {
+          name: 'Reconcile__ReportContainer'
+          value: reconciliationContainerName
+        }
+        {
+          name: 'Reconcile__CaptureWindow'
+          value: captureWindow
+        }
+        {
+          name: 'Reconcile__AllowedLateness'
+          value: '00:10:00'
+        }
+        {
+          name: 'RECONCILE_SCHEDULE'
+          value: '0 */10 * * * *'
+        }
+        {
+          name: 'Kusto__ClusterUri'
+          value: kustoClusterUri
+        }
+        {
+          name: 'Kusto__Database'
+          value: kustoDatabaseName
+        }
+        {
+          name: 'ManagedIdentity__ClientId'
+          value: identityClientId
+        }
+        {
+          name: 'ClickSigning__KeyId'
+          value: clickSigningKeyId
+        }
+        {
+          name: 'ClickSigning__Key'
+          value: '@Microsoft.KeyVault(SecretUri=${clickSigningKeyUri})'
+        }
+        {
+          name: 'ClickSigning__PreviousKeyId'
+          value: clickSigningPreviousKeyId
+        }
+        {
+          name: 'ClickSigning__PreviousKey'
+          value: '@Microsoft.KeyVault(SecretUri=${clickSigningPreviousKeyUri})'
+        }
+        {
+          name: 'Privacy__FingerprintSecret'
+          value: '@Microsoft.KeyVault(SecretUri=${fingerprintSecretUri})'
+        }
+        {
+          name: 'Clicks__ClickIdParameter'
+          value: 'cf_click'
+        }
+        {
+          name: 'Dedup__Horizon'
+          value: '1.00:00:00'
+        }
+        {
+          // Not a secret: it names the App Insights resource and its ingestion endpoint. Local auth is disabled on
+          // the component, so telemetry is accepted only with the Entra token the next setting asks for.
+          name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
+          value: appInsights.properties.ConnectionString
+        }
+        {
+          name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING'
+          value: 'Authorization=AAD;ClientId=${identityClientId}'
+        }
+      ]
+    }
+  }
+}
+
+// Easy Auth: the advertiser query routes need an Entra token for authClientId; the click redirect is public.
+resource auth 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: app
+  name: 'authsettingsV2'
+  properties: {
+    platform: {
+      enabled: true
+    }
+    globalValidation: {
+      requireAuthentication: true
+      unauthenticatedClientAction: 'Return401'
+      excludedPaths: [
+        '/c'
+      ]
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: !empty(authClientId)
+        registration: {
+          clientId: authClientId
+          openIdIssuer: '${environment().authentication.loginEndpoint}${authTenantId}/v2.0'
+        }
+        validation: {
+          allowedAudiences: [
+            'api://${authClientId}'
+            authClientId
+          ]
+        }
+      }
+    }
+    login: {
+      tokenStore: {
+        enabled: false
+      }
+    }
+  }
+}
+
+output name string = app.name
+output url string = 'https://${app.properties.defaultHostName}'
