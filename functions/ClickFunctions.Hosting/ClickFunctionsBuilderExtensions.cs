@@ -1,0 +1,48 @@
+using ClickFunctions.Aggregation;
+using ClickFunctions.Clicks;
+using ClickFunctions.Hosting.Options;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace ClickFunctions.Hosting;
+
+public static class ClickFunctionsBuilderExtensions
+{
+    /// <summary>
+    /// Wires the core both hosts share: validated options, click signing, fingerprints, the capture and aggregation
+    /// services and metrics. Each host adds its own adapters (a click log, a claim store, a bucket store).
+    /// </summary>
+    public static IHostApplicationBuilder AddClickFunctionsCore(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.AddOptions<ClickSigningOptions>().BindConfiguration(ClickSigningOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ClickSigningOptions>, ClickSigningOptionsValidator>();
+        services.AddOptions<PrivacyOptions>().BindConfiguration(PrivacyOptions.Section).ValidateDataAnnotations()
+            .Validate(o => IsBase64OfAtLeast(o.FingerprintSecret, 16), "Privacy:FingerprintSecret must be base64 of at least 16 bytes.")
+            .ValidateOnStart();
+        services.AddOptions<ClicksOptions>().BindConfiguration(ClicksOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.TryAddSingleton<ClickMetrics>();
+        services.TryAddSingleton(sp => new Signing.ClickUrlSigner(sp.GetRequiredService<IOptions<ClickSigningOptions>>().Value.ToKeyRing()));
+        services.TryAddSingleton(sp => new FingerprintHasher(Convert.FromBase64String(sp.GetRequiredService<IOptions<PrivacyOptions>>().Value.FingerprintSecret)));
+        services.TryAddSingleton(sp => new ClickCaptureOptions { ClickIdParameter = sp.GetRequiredService<IOptions<ClicksOptions>>().Value.ClickIdParameter });
+        services.TryAddSingleton<ClickCapture>();
+        services.TryAddSingleton<AggregationStep>();
+        return builder;
+    }
+
+    private static bool IsBase64OfAtLeast(string? text, int bytes)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return false;
+        }
+        var buffer = new byte[text.Length];
+        return Convert.TryFromBase64String(text, buffer, out int written) && written >= bytes;
+    }
+}

@@ -1,0 +1,13 @@
+using ClickFunctions.Local;
+
+if (args is ["sign", ..])
+{
+    return await SignCommand.RunAsync(args[1..]);
+}
+
+var builder = WebApplication.CreateSlimBuilder(args);
+builder.AddLocalHost();
+var app = builder.Build();
+app.MapLocalHost();
+await app.RunAsync();
+return 0;
