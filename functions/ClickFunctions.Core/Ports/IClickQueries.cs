@@ -1,0 +1,22 @@
+using ClickFunctions.Queries;
+
+namespace ClickFunctions.Ports;
+
+/// <summary>
+/// The read side of the bucket store, served by the embedded store (DuckDB rollups) and by ADX (materialized
+/// views). Queries arrive validated (<see cref="QueryParameters"/>) and already scoped to the authenticated
+/// advertiser: an implementation only ever returns rows of <c>query.AdvertiserId</c>.
+/// </summary>
+public interface IClickQueries
+{
+    /// <summary>
+    /// The ad's non-empty buckets in the range, ascending by start, read from the rollup
+    /// <see cref="QueryPlanner.ForBuckets"/> names. <see langword="null"/> when the advertiser has no such ad
+    /// (never counted a click for it, valid or not): the caller answers 404 exactly as for another advertiser's ad.
+    /// An ad that exists but has no clicks in the range gives an <see cref="AdClicks"/> with no buckets.
+    /// </summary>
+    ValueTask<AdClicks?> GetAdClicksAsync(AdClicksQuery query, CancellationToken cancellationToken);
+
+    /// <summary>The advertiser's ads with any click in the range and their totals, ordered by <see cref="AdvertiserAds.Order"/>.</summary>
+    ValueTask<AdvertiserAds> ListAdsAsync(AdvertiserAdsQuery query, CancellationToken cancellationToken);
+}

@@ -1,0 +1,9 @@
+namespace ClickFunctions.Queries;
+
+/// <summary>A half-open UTC window [<see cref="From"/>, <see cref="To"/>) (ARCHITECTURE invariant 8).</summary>
+public readonly record struct TimeRange(DateTimeOffset From, DateTimeOffset To)
+{
+    public TimeSpan Length => To - From;
+
+    public bool IsEmpty => To <= From;
+}
