@@ -1,0 +1,110 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ClickFunctions.Infra.Tests.Tooling;
+
+namespace ClickFunctions.Infra.Tests.Bicep;
+
+/// <summary>The deployment and the app agree on setting names and on the names of hubs, containers and the database.</summary>
+public sealed class AppContractTests
+{
+    private static readonly Dictionary<string, string> NotAppSettingsInAzure = new(StringComparer.Ordinal)
+    {
+        // Flex Consumption rejects it as an app setting; functionAppConfig.runtime says dotnet-isolated instead.
+        ["FUNCTIONS_WORKER_RUNTIME"] = "functionAppConfig.runtime",
+    };
+
+    [Fact]
+    public async Task Every_setting_of_the_local_sample_is_an_app_setting_in_azure()
+    {
+        var settings = await SecurityPostureTests.AppSettingsAsync();
+        var sample = JsonNode.Parse(await File.ReadAllTextAsync(RepositoryPaths.LocalSettingsSample, TestContext.Current.CancellationToken))!;
+
+        var expected = sample["Values"]!.AsObject().Select(p => p.Key)
+            .Where(name => !NotAppSettingsInAzure.ContainsKey(name))
+            // Advertiser principals are per-deployment data, added as docs/deploy.md explains, not template settings.
+            .Where(name => !name.StartsWith("Advertisers__", StringComparison.Ordinal))
+            .ToList();
+
+        Assert.NotEmpty(expected);
+        Assert.All(expected, name => Assert.Contains(name, settings.Keys));
+    }
+
+    [Fact]
+    public async Task Azure_sets_no_app_setting_the_app_does_not_know()
+    {
+        var settings = await SecurityPostureTests.AppSettingsAsync();
+        var sample = JsonNode.Parse(await File.ReadAllTextAsync(RepositoryPaths.LocalSettingsSample, TestContext.Current.CancellationToken))!;
+        var known = sample["Values"]!.AsObject().Select(p => p.Key).ToHashSet();
+
+        Assert.All(settings.Keys, name => Assert.Contains(name, known));
+    }
+
+    [Fact]
+    public async Task Fixed_settings_have_the_values_of_the_local_sample()
+    {
+        var settings = await SecurityPostureTests.AppSettingsAsync();
+        var sample = JsonNode.Parse(await File.ReadAllTextAsync(RepositoryPaths.LocalSettingsSample, TestContext.Current.CancellationToken))!["Values"]!;
+
+        foreach (var name in new[] { "Reconcile__AllowedLateness", "RECONCILE_SCHEDULE", "Clicks__ClickIdParameter", "Dedup__Horizon", "AzureWebJobsStorage__credential", "EventHubs__credential" })
+        {
+            Assert.Equal((string?)sample[name], settings[name]);
+        }
+    }
+
+    [Fact]
+    public async Task Hub_consumer_group_containers_and_database_have_the_names_the_app_uses()
+    {
+        var template = await BicepCli.MainTemplateAsync();
+
+        var hub = Assert.Single(template.Created("Microsoft.EventHub/namespaces/eventhubs"));
+        Assert.Equal("clicks", (string?)hub.Variable("eventHubName"));
+        Assert.Equal("aggregator", (string?)hub.Variable("consumerGroupName"));
+
+        var account = Assert.Single(template.Created("Microsoft.Storage/storageAccounts"));
+        Assert.Equal("capture", (string?)account.Variable("captureContainerName"));
+        Assert.Equal("reconciliation", (string?)account.Variable("reconciliationContainerName"));
+
+        var database = Assert.Single(template.Created("Microsoft.Kusto/clusters/databases"));
+        Assert.Equal("clicks", (string?)database.Variable("databaseName"));
+    }
+
+    [Fact]
+    public async Task Kusto_cluster_enables_streaming_ingestion()
+    {
+        var template = await BicepCli.MainTemplateAsync();
+
+        var cluster = Assert.Single(template.Created("Microsoft.Kusto/clusters"));
+
+        Assert.True(cluster.Properties!["enableStreamingIngest"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public async Task Database_script_carries_every_kql_file_of_infra_kusto()
+    {
+        var template = await BicepCli.MainTemplateAsync();
+        Assert.Single(template.Created("Microsoft.Kusto/clusters/databases/scripts"));
+        var files = Directory.GetFiles(RepositoryPaths.KustoSchema, "*.kql");
+
+        Assert.NotEmpty(files);
+        foreach (var file in files)
+        {
+            var text = await File.ReadAllTextAsync(file, TestContext.Current.CancellationToken);
+            // loadTextContent inlines the file as a JSON string literal.
+            var inlined = JsonSerializer.Serialize(text)[1..^1];
+            Assert.True(template.Json.Contains(inlined, StringComparison.Ordinal), $"{Path.GetFileName(file)} is not loaded by the database script");
+        }
+    }
+
+    [Fact]
+    public async Task App_identity_is_ingestor_and_viewer_of_the_database_only()
+    {
+        var template = await BicepCli.MainTemplateAsync();
+
+        var roles = template.Created("Microsoft.Kusto/clusters/databases/principalAssignments")
+            .Select(a => (string?)a.Properties!["role"])
+            .Order(StringComparer.Ordinal);
+
+        Assert.Equal(["Ingestor", "Viewer"], roles);
+        Assert.Empty(template.Created("Microsoft.Kusto/clusters/principalAssignments"));
+    }
+}

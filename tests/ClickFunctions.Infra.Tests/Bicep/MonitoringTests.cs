@@ -1,0 +1,42 @@
+using ClickFunctions.Infra.Tests.Tooling;
+
+namespace ClickFunctions.Infra.Tests.Bicep;
+
+public sealed class MonitoringTests
+{
+    // The custom metrics the app emits (meter "ClickFunctions"), as Application Insights customMetrics names.
+    public static TheoryData<string> Metrics =>
+    [
+        "clicks.recorded", "clicks.rejected", "clicks.invalid", "clicks.publish.latency", "clicks.publish.failures",
+        "clicks.publish.batch_size", "aggregate.batch_size", "aggregate.duplicates", "aggregate.ingestion.failures",
+        "aggregate.lag", "reconcile.drift", "reconcile.gaps",
+    ];
+
+    [Theory]
+    [MemberData(nameof(Metrics))]
+    public async Task The_workbook_charts_the_metric(string metric)
+    {
+        var template = await BicepCli.MainTemplateAsync();
+
+        var workbook = Assert.Single(template.Created("Microsoft.Insights/workbooks"));
+        var panels = (string?)workbook.Variable("queries")?.ToJsonString() ?? "";
+
+        Assert.Contains($"\\u0022{metric}\\u0022", panels, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("clicks.publish.failures")]
+    [InlineData("aggregate.ingestion.failures")]
+    [InlineData("aggregate.lag")]
+    [InlineData("reconcile.drift")]
+    [InlineData("resultCode) >= 500")]
+    public async Task An_alert_watches(string signal)
+    {
+        var template = await BicepCli.MainTemplateAsync();
+
+        var rules = Assert.Single(template.Created("Microsoft.Insights/scheduledQueryRules"));
+        var alerts = rules.Variable("alerts")!.AsArray();
+
+        Assert.Contains(alerts, a => ((string?)a!["query"])!.Contains(signal, StringComparison.Ordinal));
+    }
+}

@@ -1,0 +1,139 @@
+using System.Text.RegularExpressions;
+using ClickFunctions.Infra.Tests.Tooling;
+
+namespace ClickFunctions.Infra.Tests.Kusto;
+
+/// <summary>Every KQL text of the repository, checked by the official Kusto language service against the ADX schema.</summary>
+public sealed partial class KqlSchemaTests
+{
+    private static readonly Lazy<Task<KqlCheckResult>> Repository = new(() =>
+        KqlChecker.CheckAsync([RepositoryPaths.KustoSchema], [RepositoryPaths.Functions]));
+
+    [Fact]
+    public async Task Every_kql_file_in_infra_and_functions_parses_and_binds_against_the_declared_schema()
+    {
+        var result = await Repository.Value;
+
+        Assert.True(result.Errors.Count == 0, string.Join('\n', result.Errors));
+        Assert.Equal(0, result.ExitCode);
+    }
+
+    [Fact]
+    public async Task The_check_covers_every_kql_file_of_infra_kusto_and_of_functions()
+    {
+        var result = await Repository.Value;
+        var expected = Directory.GetFiles(RepositoryPaths.KustoSchema, "*.kql", SearchOption.AllDirectories)
+            .Concat(Directory.Exists(RepositoryPaths.Functions)
+                ? Directory.GetFiles(RepositoryPaths.Functions, "*.kql", SearchOption.AllDirectories)
+                : [])
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
+                && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .Select(f => Path.GetRelativePath(RepositoryPaths.Root, f))
+            .ToList();
+
+        Assert.NotEmpty(expected);
+        Assert.All(expected, file => Assert.Contains(file, result.CheckedFiles));
+    }
+
+    [Fact]
+    public async Task The_bucket_table_has_the_columns_the_app_ingests()
+    {
+        var result = await Repository.Value;
+
+        Assert.Equal(
+            ["RowId:string", "AdvertiserId:string", "CampaignId:string", "AdId:string", "BucketStart:datetime", "Clicks:long",
+             "InvalidClicks:long", "InvalidByReason:dynamic", "Source:string", "BatchId:string"],
+            result.Columns("ClickBuckets"));
+        Assert.Equal(["PrincipalId:string", "AdvertiserId:string"], result.Columns("AdvertiserPrincipals"));
+    }
+
+    [Theory]
+    [InlineData("ClickBucketsDedup")]
+    [InlineData("ClicksPerMinute")]
+    [InlineData("ClicksPerHour")]
+    [InlineData("ClicksPerDay")]
+    public async Task The_materialized_view_exists_with_clicks_per_ad_and_bucket(string view)
+    {
+        var result = await Repository.Value;
+
+        var columns = result.Columns(view);
+
+        Assert.Contains("AdId:string", columns);
+        Assert.Contains("AdvertiserId:string", columns);
+        Assert.Contains("BucketStart:datetime", columns);
+        Assert.Contains("Clicks:long", columns);
+        Assert.Contains("InvalidClicks:long", columns);
+    }
+
+    [Fact]
+    public async Task Advertisers_can_call_ad_clicks_and_advertiser_ads()
+    {
+        var result = await Repository.Value;
+        var functions = await File.ReadAllTextAsync(Path.Combine(RepositoryPaths.KustoSchema, "03-functions.kql"), TestContext.Current.CancellationToken);
+
+        Assert.Contains("AdClicks", result.Functions);
+        Assert.Contains("AdvertiserAds", result.Functions);
+        Assert.Contains("AdClicks(adId:string, fromTime:datetime, toTime:datetime, granularity:string)", functions, StringComparison.Ordinal);
+        Assert.Contains("AdvertiserAds(fromTime:datetime, toTime:datetime)", functions, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Rollups_read_the_dedup_view_and_the_dedup_view_takes_any_row_per_row_id()
+    {
+        var views = await File.ReadAllTextAsync(Path.Combine(RepositoryPaths.KustoSchema, "02-views.kql"), TestContext.Current.CancellationToken);
+
+        Assert.Contains("ClickBucketsDedup on table ClickBuckets { ClickBuckets | summarize take_any(*) by RowId }", views, StringComparison.Ordinal);
+        foreach (var rollup in new[] { "ClicksPerMinute", "ClicksPerHour", "ClicksPerDay" })
+        {
+            Assert.Contains($"{rollup} on materialized-view ClickBucketsDedup {{ ClickBucketsDedup |", views, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Every_table_and_view_with_click_data_has_row_level_security()
+    {
+        var result = await Repository.Value;
+        var security = await File.ReadAllTextAsync(Path.Combine(RepositoryPaths.KustoSchema, "04-security.kql"), TestContext.Current.CancellationToken);
+        var secured = RowLevelSecurity().Matches(security).Select(m => m.Groups["name"].Value).ToHashSet();
+
+        var entities = result.Report["tables"]!.AsObject().Select(p => p.Key)
+            .Concat(result.Report["materializedViews"]!.AsObject().Select(p => p.Key))
+            // Holds only the ids of service identities that see every advertiser; no click data, nothing to hide.
+            .Where(name => name != "ServicePrincipals")
+            .ToList();
+
+        Assert.Contains("ClickBuckets", entities);
+        Assert.All(entities, name => Assert.Contains(name, secured));
+    }
+
+    [Fact]
+    public async Task The_json_mapping_reads_the_camel_case_property_of_every_column()
+    {
+        var result = await Repository.Value;
+        var tables = await File.ReadAllTextAsync(Path.Combine(RepositoryPaths.KustoSchema, "01-tables.kql"), TestContext.Current.CancellationToken);
+        var mapping = Assert.Single(tables.Split('\n'), l => l.Contains("ingestion json mapping \"ClickBucketsJson\"", StringComparison.Ordinal));
+
+        foreach (var column in result.Columns("ClickBuckets").Select(c => c.Split(':')[0]))
+        {
+            var path = $"$.{char.ToLowerInvariant(column[0])}{column[1..]}";
+            Assert.Contains($"\"column\":\"{column}\",\"path\":\"{path}\"", mapping, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task The_bucket_table_accepts_streaming_ingestion_and_every_entity_has_a_retention_policy()
+    {
+        var result = await Repository.Value;
+        var script = string.Join('\n', Directory.GetFiles(RepositoryPaths.KustoSchema, "*.kql").Select(File.ReadAllText));
+
+        Assert.Contains(".alter table ClickBuckets policy streamingingestion enable", script, StringComparison.Ordinal);
+        foreach (var view in result.Report["materializedViews"]!.AsObject().Select(p => p.Key).Append("ClickBuckets"))
+        {
+            Assert.Matches($@"\.alter-merge (table|materialized-view) {view} policy retention softdelete = \d+d", script);
+            Assert.Matches($@"\.alter (table|materialized-view) {view} policy caching hot = \d+d", script);
+        }
+    }
+
+    [GeneratedRegex(@"^\.alter (table|materialized-view) (?<name>\w+) policy row_level_security enable ", RegexOptions.Multiline)]
+    private static partial Regex RowLevelSecurity();
+}
