@@ -1,0 +1,118 @@
+using System.Net;
+using ClickFunctions.Signing;
+
+namespace ClickFunctions.Tests.Clicks;
+
+/// <summary>The /c endpoint of the real local host, over HTTP.</summary>
+public sealed class ClickRedirectTests : IAsyncLifetime
+{
+    private readonly string _dataDirectory = Directory.CreateTempSubdirectory("cf-redirect-").FullName;
+    private LocalHostProcess _host = null!;
+    private HttpClient _client = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _host = await LocalHostProcess.StartAsync(_dataDirectory, cancellationToken: TestContext.Current.CancellationToken);
+        _client = _host.CreateClient();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _client.Dispose();
+        await _host.DisposeAsync();
+        Directory.Delete(_dataDirectory, recursive: true);
+    }
+
+    private string Signed(string landing = "https://shop.example/p?x=1", DateTimeOffset? expires = null) =>
+        _host.Keys.ClickPath(new ClickUrlFields("ad-1", "adv-1", landing, "cmp-1", "imp-" + Guid.NewGuid().ToString("N")[..8], expires));
+
+    [Fact]
+    public async Task A_signed_click_url_answers_302_to_its_landing_url_without_caching()
+    {
+        using var response = await _client.GetAsync(Signed(), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Found, response.StatusCode);
+        Assert.Equal("https://shop.example/p?x=1", response.Headers.Location!.OriginalString);
+        Assert.True(response.Headers.CacheControl!.NoStore);
+    }
+
+    [Fact]
+    public async Task A_head_request_is_redirected_too()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Head, Signed());
+        using var response = await _client.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Found, response.StatusCode);
+        Assert.NotNull(response.Headers.Location);
+    }
+
+    public static TheoryData<string, HttpStatusCode> BadQueries() => new()
+    {
+        { "", HttpStatusCode.BadRequest },
+        { "u=https://evil.example/", HttpStatusCode.BadRequest },
+        { "ad=ad-1&adv=adv-1&u=https%3A%2F%2Fevil.example%2F", HttpStatusCode.BadRequest },
+        { "ad=ad-1&adv=adv-1&u=%2F%2Fevil.example&kid=test-1&sig=AAAA", HttpStatusCode.BadRequest },
+        { "ad=ad-1&adv=adv-1&u=https:evil.example&kid=test-1&sig=AAAA", HttpStatusCode.BadRequest },
+        { @"ad=ad-1&adv=adv-1&u=%5C%5Cevil.example&kid=test-1&sig=AAAA", HttpStatusCode.BadRequest },
+        { "ad=ad-1&adv=adv-1&u=https%3A%2F%2Ftrusted%40evil.example&kid=test-1&sig=AAAA", HttpStatusCode.BadRequest },
+        { "ad=ad-1&adv=adv-1&u=https%3A%2F%2Fexample.com%2F%0D%0ALocation%3A%20https%3A%2F%2Fevil.example&kid=test-1&sig=AAAA", HttpStatusCode.BadRequest },
+        { "ad=ad-1&adv=adv-1&u=javascript%3Aalert(1)&kid=test-1&sig=AAAA", HttpStatusCode.BadRequest },
+        { "ad=ad-1&adv=adv-1&u=https%3A%2F%2Fevil.example%2F&kid=test-1&sig=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", HttpStatusCode.Forbidden },
+        { "ad=ad-1&adv=adv-1&u=https%3A%2F%2Fevil.example%2F&kid=nobody&sig=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", HttpStatusCode.Forbidden },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadQueries))]
+    public async Task Unsigned_or_forged_click_urls_get_a_4xx_with_no_location(string query, HttpStatusCode expected)
+    {
+        using var response = await _client.GetAsync("/c?" + query, TestContext.Current.CancellationToken);
+
+        Assert.Equal(expected, response.StatusCode);
+        Assert.Null(response.Headers.Location);
+        Assert.StartsWith("Invalid click URL:", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string> Tamperings() =>
+    [
+        "u=https%3A%2F%2Fevil.example%2F",
+        "u=%2F%2Fevil.example",
+        "u=https%3Aevil.example",
+        "u=%5C%5Cevil.example",
+        "u=https%3A%2F%2Fshop.example%40evil.example",
+        "u=javascript%3Aalert(document.cookie)",
+        "ad=ad-2",
+        "adv=adv-2",
+        "cmp=cmp-2",
+    ];
+
+    [Theory]
+    [MemberData(nameof(Tamperings))]
+    public async Task A_signed_url_with_a_changed_parameter_gets_a_4xx_with_no_location(string replacement)
+    {
+        string name = replacement[..replacement.IndexOf('=', StringComparison.Ordinal)];
+        var parts = Signed().Split('?', 2)[1].Split('&').Select(p => p.StartsWith(name + "=", StringComparison.Ordinal) ? replacement : p);
+
+        using var response = await _client.GetAsync("/c?" + string.Join('&', parts), TestContext.Current.CancellationToken);
+
+        Assert.InRange((int)response.StatusCode, 400, 499);
+        Assert.Null(response.Headers.Location);
+    }
+
+    [Fact]
+    public async Task A_second_landing_url_appended_to_a_signed_url_is_refused()
+    {
+        using var response = await _client.GetAsync(Signed() + "&u=https%3A%2F%2Fevil.example%2F", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Null(response.Headers.Location);
+    }
+
+    [Fact]
+    public async Task An_expired_click_url_answers_410_with_no_location()
+    {
+        using var response = await _client.GetAsync(Signed(expires: DateTimeOffset.UtcNow.AddMinutes(-1)), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Gone, response.StatusCode);
+        Assert.Null(response.Headers.Location);
+    }
+}
