@@ -1,0 +1,27 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace ClickFunctions.Azure.Capture;
+
+/// <summary>Section <c>Capture</c>: where Event Hubs Capture writes its Avro files.</summary>
+public sealed class CaptureBlobOptions
+{
+    public const string Section = "Capture";
+
+    /// <summary>e.g. <c>https://stclicks.blob.core.windows.net</c>; authentication is by identity.</summary>
+    [Required]
+    public Uri? BlobServiceUri { get; set; }
+
+    [Required]
+    public string Container { get; set; } = "capture";
+
+    /// <summary>The Event Hubs namespace name (first path segment), e.g. <c>evhns-clicks-dev</c>.</summary>
+    [Required]
+    public string Namespace { get; set; } = "";
+
+    [Required]
+    public string EventHub { get; set; } = "clicks";
+
+    /// <summary>Where the aggregator sets malformed events aside (same storage account).</summary>
+    [Required]
+    public string DeadLetterContainer { get; set; } = "deadletters";
+}

@@ -1,0 +1,185 @@
+using System.Threading.Channels;
+using Azure.Messaging.EventHubs;
+using Azure.Messaging.EventHubs.Producer;
+using ClickFunctions.Clicks;
+using ClickFunctions.Ports;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ClickFunctions.Azure.EventHubs;
+
+/// <summary>
+/// The click log on Event Hubs with group commit: concurrent appends are queued (bounded: appends wait when it is
+/// full), a sender takes everything queued, builds one <see cref="EventDataBatch"/> per partition key and sends each
+/// once; every caller completes only when the send that carried its click succeeded, and gets the exception when it
+/// failed (so the host answers 503 and no redirect). Nothing is acknowledged before Event Hubs acknowledged it.
+/// </summary>
+public sealed partial class EventHubClickLog : IClickLog, IAsyncDisposable
+{
+    public const string WireFormatProperty = "cf-format";
+
+    private readonly EventHubProducerClient _producer;
+    private readonly EventHubClickLogOptions _options;
+    private readonly PartitionKeys _partitionKeys;
+    private readonly AzureClickMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger<EventHubClickLog> _logger;
+    private readonly Channel<Pending> _queue;
+    private readonly SemaphoreSlim _sendSlots;
+    private readonly Task _pump;
+
+    public EventHubClickLog(EventHubProducerClient producer, IOptions<EventHubClickLogOptions> options, AzureClickMetrics metrics, TimeProvider time, ILogger<EventHubClickLog> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _producer = producer;
+        _options = options.Value;
+        _partitionKeys = new PartitionKeys(_options, time);
+        _metrics = metrics;
+        _time = time;
+        _logger = logger;
+        _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(_options.QueueCapacity)
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleReader = true,
+        });
+        _sendSlots = new SemaphoreSlim(_options.MaxConcurrentSends, _options.MaxConcurrentSends);
+        _pump = Task.Run(PumpAsync);
+    }
+
+    public async ValueTask AppendAsync(ClickEvent click, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(click);
+        var pending = new Pending(click, _partitionKeys.For(click), ClickWireFormat.Encode(click), _time.GetTimestamp());
+        await _queue.Writer.WriteAsync(pending, cancellationToken).ConfigureAwait(false);
+        // The click is in the queue: it will be sent whatever this caller does now, but the caller only learns
+        // "durable" from the send's outcome.
+        await pending.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task PumpAsync()
+    {
+        var reader = _queue.Reader;
+        var inFlight = new List<Task>();
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            // Wait for a free send slot first: while all slots are busy, clicks keep gathering for a bigger commit.
+            await _sendSlots.WaitAsync().ConfigureAwait(false);
+            var commit = new List<Pending>();
+            while (commit.Count < _options.MaxClicksPerCommit && reader.TryRead(out var next))
+            {
+                commit.Add(next);
+            }
+            if (commit.Count == 0)
+            {
+                _sendSlots.Release();
+                continue;
+            }
+            inFlight.RemoveAll(t => t.IsCompleted);
+            inFlight.Add(CommitAsync(commit));
+        }
+        await Task.WhenAll(inFlight).ConfigureAwait(false);
+    }
+
+    private async Task CommitAsync(List<Pending> commit)
+    {
+        try
+        {
+            var sends = new List<Task>();
+            foreach (var group in commit.GroupBy(p => p.PartitionKey, StringComparer.Ordinal))
+            {
+                sends.Add(SendGroupAsync(group.Key, group.ToList()));
+            }
+            await Task.WhenAll(sends).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sendSlots.Release();
+        }
+    }
+
+    private async Task SendGroupAsync(string partitionKey, List<Pending> clicks)
+    {
+        int index = 0;
+        while (index < clicks.Count)
+        {
+            var carried = new List<Pending>();
+            try
+            {
+                using var batch = await _producer.CreateBatchAsync(new CreateBatchOptions { PartitionKey = partitionKey }).ConfigureAwait(false);
+                while (index < clicks.Count)
+                {
+                    var pending = clicks[index];
+                    var data = new EventData(pending.Body);
+                    data.Properties[WireFormatProperty] = (int)ClickWireFormat.Version1;
+                    if (!batch.TryAdd(data))
+                    {
+                        if (carried.Count == 0)
+                        {
+                            throw new InvalidOperationException($"A click event of {pending.Body.Length} bytes does not fit in an empty Event Hubs batch.");
+                        }
+                        break;
+                    }
+                    carried.Add(pending);
+                    index++;
+                }
+                await _producer.SendAsync(batch).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                // Everyone whose click was in this send, or not sent yet, learns it failed.
+                var failed = clicks.Skip(index - carried.Count).ToList();
+                _metrics.PublishFailed(failed.Count);
+                Log.SendFailed(_logger, failed.Count, partitionKey, ex);
+                foreach (var pending in failed)
+                {
+                    pending.Done.TrySetException(new ClickLogUnavailableException("Event Hubs did not acknowledge the click.", ex));
+                }
+                return;
+            }
+            long now = _time.GetTimestamp();
+            _metrics.Published(carried.Count, _time.GetElapsedTime(carried[0].EnqueuedAt, now));
+            foreach (var pending in carried)
+            {
+                pending.Done.TrySetResult();
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _pump.ConfigureAwait(false);
+        _sendSlots.Dispose();
+    }
+
+    private sealed record Pending(ClickEvent Click, string PartitionKey, byte[] Body, long EnqueuedAt)
+    {
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Error, "Event Hubs send of {Count} clicks with partition key {PartitionKey} failed; no redirect is sent for them")]
+        public static partial void SendFailed(ILogger logger, int count, string partitionKey, Exception exception);
+    }
+}
+
+/// <summary>The click could not be made durable; the host answers 503 with Retry-After and no Location.</summary>
+public sealed class ClickLogUnavailableException : Exception
+{
+    // The shared HTTP handler (ClickFunctions.Hosting ClickEndpoints.TransientFailureKey) answers 503 for exceptions carrying this key.
+    public const string TransientFailureKey = "ClickFunctions.TransientLogFailure";
+
+    public ClickLogUnavailableException() : this("The click log is unavailable.", null)
+    {
+    }
+
+    public ClickLogUnavailableException(string message) : this(message, null)
+    {
+    }
+
+    public ClickLogUnavailableException(string message, Exception? innerException) : base(message, innerException)
+    {
+        Data[TransientFailureKey] = true;
+    }
+}

@@ -1,0 +1,53 @@
+using System.Security.Cryptography;
+using System.Text;
+using ClickFunctions.Aggregation;
+using ClickFunctions.Clicks;
+
+namespace ClickFunctions.Azure.Kusto;
+
+/// <summary>
+/// Turns the aggregation step's buckets into <c>ClickBuckets</c> rows. The row id is a hash of the source, the batch
+/// (partition and sequence range) and the bucket key, so a redelivered batch writes the same ids and the
+/// <c>ClickBucketsDedup</c> view keeps one of each (ARCHITECTURE invariant 4).
+/// </summary>
+public static class BucketRows
+{
+    public const string StreamSource = "stream";
+    public const string CorrectionSource = "correction";
+
+    public static string BatchId(string partition, long firstSequence, long lastSequence) =>
+        FormattableString.Invariant($"{partition}:{firstSequence}-{lastSequence}");
+
+    public static List<BucketRow> From(IReadOnlyDictionary<BucketKey, BucketCounts> buckets, string source, string batchId)
+    {
+        ArgumentNullException.ThrowIfNull(buckets);
+        var rows = new List<BucketRow>(buckets.Count);
+        foreach (var (key, counts) in buckets.OrderBy(b => b.Key.Minute).ThenBy(b => b.Key.AdId, StringComparer.Ordinal))
+        {
+            if (counts.IsZero)
+            {
+                continue;
+            }
+            var reasons = new SortedDictionary<string, long>(StringComparer.Ordinal);
+            for (int i = 1; i < BucketCounts.ReasonSlots; i++)
+            {
+                if (counts.InvalidByReason[i] != 0)
+                {
+                    reasons[((ClickReason)i).Code()] = counts.InvalidByReason[i];
+                }
+            }
+            rows.Add(new BucketRow(RowId(source, batchId, key), key.AdvertiserId, key.CampaignId, key.AdId, key.Minute,
+                counts.Clicks, counts.InvalidClicks, reasons, source, batchId));
+        }
+        return rows;
+    }
+
+    public static string RowId(string source, string batchId, BucketKey key)
+    {
+        string canonical = string.Join('\n', "cf-row-v1", source, batchId, key.AdvertiserId, key.CampaignId, key.AdId,
+            key.Minute.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Span<byte> digest = stackalloc byte[32];
+        SHA256.HashData(Encoding.UTF8.GetBytes(canonical), digest);
+        return Convert.ToHexStringLower(digest[..16]);
+    }
+}

@@ -1,0 +1,77 @@
+using ClickFunctions.Ports;
+using ClickFunctions.Queries;
+
+namespace ClickFunctions.Azure.Kusto;
+
+public sealed record StoredBucket(string AdvertiserId, string CampaignId, string AdId, DateTimeOffset BucketStart, long Clicks, long InvalidClicks);
+
+/// <summary>
+/// The query API and the reconciler read ADX through the embedded Kusto/*.kql with typed query parameters.
+/// Every query is scoped to the authenticated advertiser (the app's identity sees all rows; it filters itself).
+/// </summary>
+public sealed class KustoBucketQueries(KustoClient kusto) : IClickQueries
+{
+    public async ValueTask<AdClicks?> GetAdClicksAsync(AdClicksQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var segment = QueryPlanner.ForBuckets(query);
+        var table = await kusto.QueryAsync(KustoQueries.AdClicks, new Dictionary<string, KustoParameter>(StringComparer.Ordinal)
+        {
+            ["advertiserId"] = KustoParameter.Text(query.AdvertiserId),
+            ["adId"] = KustoParameter.Text(query.AdId),
+            ["fromTime"] = KustoParameter.Time(segment.Range.From),
+            ["toTime"] = KustoParameter.Time(segment.Range.To),
+            ["granularity"] = KustoParameter.Text(segment.Rollup.Code()),
+        }, cancellationToken).ConfigureAwait(false);
+        int kind = table.Ordinal("Kind"), start = table.Ordinal("BucketStart"), clicks = table.Ordinal("Clicks"), invalid = table.Ordinal("InvalidClicks");
+        bool known = false;
+        var buckets = new List<ClickBucket>();
+        foreach (var row in table.Rows)
+        {
+            known = true;
+            if (KustoTable.GetString(row[kind]) == "known")
+            {
+                continue;
+            }
+            var bucket = new ClickBucket(
+                (KustoTable.GetDateTime(row[start]) ?? throw new KustoException("A bucket row without BucketStart.")).UtcDateTime,
+                KustoTable.GetInt64(row[clicks]) ?? 0,
+                KustoTable.GetInt64(row[invalid]) ?? 0);
+            if (bucket.Clicks != 0 || bucket.InvalidClicks != 0)
+            {
+                buckets.Add(bucket);
+            }
+        }
+        return known ? AdClicks.Create(query, buckets) : null;
+    }
+
+    public async ValueTask<AdvertiserAds> ListAdsAsync(AdvertiserAdsQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var table = await kusto.QueryAsync(KustoQueries.AdvertiserAds, new Dictionary<string, KustoParameter>(StringComparer.Ordinal)
+        {
+            ["advertiserId"] = KustoParameter.Text(query.AdvertiserId),
+            ["fromTime"] = KustoParameter.Time(query.Range.From),
+            ["toTime"] = KustoParameter.Time(query.Range.To),
+        }, cancellationToken).ConfigureAwait(false);
+        int ad = table.Ordinal("AdId"), campaign = table.Ordinal("CampaignId"), clicks = table.Ordinal("Clicks"), invalid = table.Ordinal("InvalidClicks");
+        var ads = table.Rows.Select(r => new AdTotals(KustoTable.GetString(r[ad]) ?? "", KustoTable.GetString(r[campaign]) ?? "",
+            KustoTable.GetInt64(r[clicks]) ?? 0, KustoTable.GetInt64(r[invalid]) ?? 0)).ToList();
+        ads.Sort(AdvertiserAds.Order);
+        return new AdvertiserAds(query.AdvertiserId, query.Range.From.UtcDateTime, query.Range.To.UtcDateTime, ads);
+    }
+
+        /// <summary>Stored (deduplicated) counts of every bucket in [from, to), for reconciliation.</summary>
+    public async Task<IReadOnlyList<StoredBucket>> BucketCountsAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        var table = await kusto.QueryAsync(KustoQueries.BucketCounts, new Dictionary<string, KustoParameter>(StringComparer.Ordinal)
+        {
+            ["fromTime"] = KustoParameter.Time(from),
+            ["toTime"] = KustoParameter.Time(to),
+        }, cancellationToken).ConfigureAwait(false);
+        int adv = table.Ordinal("AdvertiserId"), campaign = table.Ordinal("CampaignId"), ad = table.Ordinal("AdId"), start = table.Ordinal("BucketStart"),
+            clicks = table.Ordinal("Clicks"), invalid = table.Ordinal("InvalidClicks");
+        return table.Rows.Select(r => new StoredBucket(KustoTable.GetString(r[adv]) ?? "", KustoTable.GetString(r[campaign]) ?? "", KustoTable.GetString(r[ad]) ?? "",
+            KustoTable.GetDateTime(r[start]) ?? default, KustoTable.GetInt64(r[clicks]) ?? 0, KustoTable.GetInt64(r[invalid]) ?? 0)).ToList();
+    }
+}

@@ -1,0 +1,153 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Azure.Core;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ClickFunctions.Azure.Kusto;
+
+/// <summary>A typed query parameter: declared in the KQL with <c>declare query_parameters</c>, sent in the request properties.</summary>
+public readonly record struct KustoParameter(string Value)
+{
+    public static KustoParameter Text(string value) => new(value);
+
+    public static KustoParameter Time(DateTimeOffset value) =>
+        new("datetime(" + value.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ", CultureInfo.InvariantCulture) + ")");
+
+    public static KustoParameter Number(long value) => new("long(" + value.ToString(CultureInfo.InvariantCulture) + ")");
+}
+
+/// <summary>
+/// Azure Data Explorer over its REST API (the Kusto SDK cannot be restored here): v2 queries, management commands and
+/// streaming ingestion, with Entra tokens for <c>{cluster}/.default</c> and a client request id on every request.
+/// Values reach KQL only as query parameters, never by string concatenation.
+/// </summary>
+public sealed partial class KustoClient(HttpClient http, TokenCredential credential, IOptions<KustoOptions> options, ILogger<KustoClient> logger)
+{
+    private readonly KustoOptions _options = options.Value;
+
+    public async Task<KustoTable> QueryAsync(string csl, IReadOnlyDictionary<string, KustoParameter> parameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        var body = new KustoRequest(_options.Database, csl, new KustoRequestProperties(
+            new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["servertimeout"] = _options.QueryTimeout.ToString("c", CultureInfo.InvariantCulture),
+                ["request_app_name"] = _options.Application,
+            },
+            parameters.ToDictionary(p => p.Key, p => p.Value.Value, StringComparer.Ordinal)));
+        string requestId = NewRequestId("Query");
+        using var request = await NewRequestAsync("v2/rest/query", requestId, body, cancellationToken).ConfigureAwait(false);
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        await EnsureSuccessAsync(response, requestId, cancellationToken).ConfigureAwait(false);
+        using var document = await ReadJsonAsync(response, cancellationToken).ConfigureAwait(false);
+        return KustoFrames.ParsePrimaryResult(document.RootElement, requestId);
+    }
+
+    public async Task<KustoTable> ExecuteManagementAsync(string command, CancellationToken cancellationToken)
+    {
+        var body = new KustoRequest(_options.Database, command, new KustoRequestProperties(
+            new Dictionary<string, string>(StringComparer.Ordinal) { ["request_app_name"] = _options.Application },
+            new Dictionary<string, string>(StringComparer.Ordinal)));
+        string requestId = NewRequestId("Mgmt");
+        using var request = await NewRequestAsync("v1/rest/mgmt", requestId, body, cancellationToken).ConfigureAwait(false);
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        await EnsureSuccessAsync(response, requestId, cancellationToken).ConfigureAwait(false);
+        using var document = await ReadJsonAsync(response, cancellationToken).ConfigureAwait(false);
+        return KustoFrames.ParseV1FirstTable(document.RootElement, requestId);
+    }
+
+    /// <summary>Streams bucket rows into the bucket table (one request, MultiJson, the table's JSON mapping).</summary>
+    public async Task IngestBucketsAsync(IReadOnlyCollection<BucketRow> rows, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        if (rows.Count == 0)
+        {
+            return;
+        }
+        using var payload = new MemoryStream();
+        foreach (var row in rows)
+        {
+            JsonSerializer.Serialize(payload, row, KustoJsonContext.Default.BucketRow);
+            payload.WriteByte((byte)'\n');
+        }
+        string path = string.Create(CultureInfo.InvariantCulture,
+            $"v1/rest/ingest/{Uri.EscapeDataString(_options.Database)}/{Uri.EscapeDataString(_options.BucketTable)}?streamFormat=MultiJson&mappingName={Uri.EscapeDataString(_options.BucketMapping)}");
+        string requestId = NewRequestId("Ingest");
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_options.ClusterUri!, path));
+        await AddHeadersAsync(request, requestId, cancellationToken).ConfigureAwait(false);
+        request.Content = new ByteArrayContent(payload.ToArray());
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        await EnsureSuccessAsync(response, requestId, cancellationToken).ConfigureAwait(false);
+        Log.Ingested(logger, rows.Count, requestId);
+    }
+
+    private async Task<HttpRequestMessage> NewRequestAsync(string path, string requestId, KustoRequest body, CancellationToken cancellationToken)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_options.ClusterUri!, path))
+        {
+            Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(body, KustoJsonContext.Default.KustoRequest)),
+        };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        await AddHeadersAsync(request, requestId, cancellationToken).ConfigureAwait(false);
+        return request;
+    }
+
+    private async Task AddHeadersAsync(HttpRequestMessage request, string requestId, CancellationToken cancellationToken)
+    {
+        string scope = _options.ClusterUri!.GetLeftPart(UriPartial.Authority) + "/.default";
+        var token = await credential.GetTokenAsync(new TokenRequestContext([scope]), cancellationToken).ConfigureAwait(false);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token.Token);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        request.Headers.Add("x-ms-client-request-id", requestId);
+        request.Headers.Add("x-ms-app", _options.Application);
+        request.Headers.Add("x-ms-client-version", "ClickFunctions.Rest;1");
+    }
+
+    private async Task EnsureSuccessAsync(HttpResponseMessage response, string requestId, CancellationToken cancellationToken)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+        string text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        string? code = null;
+        string message = text;
+        try
+        {
+            using var error = JsonDocument.Parse(text);
+            if (error.RootElement.ValueKind == JsonValueKind.Object && error.RootElement.TryGetProperty("error", out var e))
+            {
+                code = e.TryGetProperty("code", out var c) ? c.GetString() : null;
+                message = e.TryGetProperty("@message", out var m) ? m.GetString() ?? text
+                    : e.TryGetProperty("message", out var m2) ? m2.GetString() ?? text : text;
+            }
+        }
+        catch (JsonException)
+        {
+            // Not JSON (a gateway error page): keep the text.
+        }
+        Log.RequestFailed(logger, (int)response.StatusCode, code, requestId);
+        throw new KustoException($"ADX answered {(int)response.StatusCode}: {message}", (int)response.StatusCode, code, requestId);
+    }
+
+    private static async Task<JsonDocument> ReadJsonAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        return await JsonDocument.ParseAsync(stream, default, cancellationToken).ConfigureAwait(false);
+    }
+
+    private string NewRequestId(string kind) => $"{_options.Application}.{kind};{Guid.NewGuid()}";
+
+    internal static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "ADX request {ClientRequestId} failed with {Status} {Code}")]
+        public static partial void RequestFailed(ILogger logger, int status, string? code, string clientRequestId);
+
+        [LoggerMessage(2, LogLevel.Debug, "Ingested {Rows} bucket rows ({ClientRequestId})")]
+        public static partial void Ingested(ILogger logger, int rows, string clientRequestId);
+    }
+}

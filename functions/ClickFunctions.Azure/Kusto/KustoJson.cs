@@ -1,0 +1,31 @@
+using System.Text.Json.Serialization;
+
+namespace ClickFunctions.Azure.Kusto;
+
+/// <summary>The body of a v1 management or v2 query request.</summary>
+public sealed record KustoRequest(
+    [property: JsonPropertyName("db")] string Database,
+    [property: JsonPropertyName("csl")] string Csl,
+    [property: JsonPropertyName("properties")] KustoRequestProperties Properties);
+
+public sealed record KustoRequestProperties(
+    [property: JsonPropertyName("Options")] Dictionary<string, string> Options,
+    [property: JsonPropertyName("Parameters")] Dictionary<string, string> Parameters);
+
+/// <summary>One minute-bucket row as the <c>ClickBucketsJson</c> mapping reads it (camelCase paths).</summary>
+public sealed record BucketRow(
+    string RowId,
+    string AdvertiserId,
+    string CampaignId,
+    string AdId,
+    DateTimeOffset BucketStart,
+    long Clicks,
+    long InvalidClicks,
+    IReadOnlyDictionary<string, long> InvalidByReason,
+    string Source,
+    string BatchId);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(KustoRequest))]
+[JsonSerializable(typeof(BucketRow))]
+internal sealed partial class KustoJsonContext : JsonSerializerContext;

@@ -1,0 +1,112 @@
+using Azure.Core;
+using Azure.Data.Tables;
+using Azure.Identity;
+using Azure.Messaging.EventHubs.Producer;
+using Azure.Storage.Blobs;
+using ClickFunctions.Azure;
+using ClickFunctions.Azure.Capture;
+using ClickFunctions.Azure.DeadLetters;
+using ClickFunctions.Azure.EventHubs;
+using ClickFunctions.Azure.Kusto;
+using ClickFunctions.Azure.Tables;
+using ClickFunctions.Functions.Aggregation;
+using ClickFunctions.Functions.Queries;
+using ClickFunctions.Functions.Reconciliation;
+using ClickFunctions.Functions.Telemetry;
+using ClickFunctions.Hosting;
+using ClickFunctions.Ports;
+using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace ClickFunctions.Functions;
+
+/// <summary>The Functions app's wiring: the shared core plus the Azure adapters. Program and the tests both start here.</summary>
+public static class ClickFunctionsApp
+{
+    public static FunctionsApplicationBuilder CreateBuilder(string[] args)
+    {
+        var builder = FunctionsApplication.CreateBuilder(args);
+        builder.ConfigureFunctionsWebApplication();
+        builder.AddClickFunctionsApp();
+        return builder;
+    }
+
+    public static IHostApplicationBuilder AddClickFunctionsApp(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.AddClickFunctionsCore();
+        var services = builder.Services;
+
+        services.AddOptions<EventHubClickLogOptions>().BindConfiguration(EventHubClickLogOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<TableClaimOptions>().BindConfiguration(TableClaimOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<CaptureBlobOptions>().BindConfiguration(CaptureBlobOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<KustoOptions>().BindConfiguration(KustoOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ReconcileOptions>().BindConfiguration(ReconcileOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AdvertiserPrincipalOptions>().BindConfiguration(AdvertiserPrincipalOptions.Section)
+            .Validate(o => o.Advertisers.Values.All(a => !string.IsNullOrWhiteSpace(a.PrincipalId)), "Every Advertisers:<id> entry needs a PrincipalId.")
+            .ValidateOnStart();
+        // Dedup horizon is one setting for both hosts (Dedup:Horizon); the claims tables read it from there.
+        services.PostConfigure<TableClaimOptions>(o =>
+        {
+            if (builder.Configuration.GetValue<TimeSpan?>("Dedup:Horizon") is { } horizon)
+            {
+                o.DedupHorizon = horizon;
+            }
+        });
+
+        // Identity-based connections only: the app's managed identity in Azure, a developer's login elsewhere.
+        // DefaultAzureCredential is lazy: nothing is fetched until a token is needed.
+        TokenCredential credential = new DefaultAzureCredential(new DefaultAzureCredentialOptions
+        {
+            ManagedIdentityClientId = builder.Configuration["ManagedIdentity:ClientId"],
+        });
+        services.TryAddSingleton(credential);
+
+        services.AddSingleton<AzureClickMetrics>();
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<EventHubClickLogOptions>>().Value;
+            return new EventHubProducerClient(o.FullyQualifiedNamespace, o.EventHubName, sp.GetRequiredService<TokenCredential>());
+        });
+        services.AddSingleton<EventHubClickLog>();
+        services.AddSingleton<IClickLog>(sp => sp.GetRequiredService<EventHubClickLog>());
+
+        services.AddSingleton(sp =>
+        {
+            var options = new TableClientOptions();
+            options.Retry.Mode = RetryMode.Exponential;
+            options.Retry.MaxRetries = 5;
+            options.Retry.NetworkTimeout = TimeSpan.FromSeconds(10);
+            return new TableServiceClient(sp.GetRequiredService<IOptions<TableClaimOptions>>().Value.TableServiceUri, sp.GetRequiredService<TokenCredential>(), options);
+        });
+        services.AddSingleton<TableClaimStore>();
+        services.AddSingleton<IClaimStore>(sp => sp.GetRequiredService<TableClaimStore>());
+
+        services.AddSingleton(sp => new BlobServiceClient(sp.GetRequiredService<IOptions<CaptureBlobOptions>>().Value.BlobServiceUri, sp.GetRequiredService<TokenCredential>()));
+        services.AddSingleton<CaptureBlobSource>();
+        services.AddSingleton(sp => new BlobDeadLetterWriter(
+            sp.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(sp.GetRequiredService<IOptions<CaptureBlobOptions>>().Value.DeadLetterContainer),
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<BlobDeadLetterWriter>>()));
+
+        // One long-lived client with pooled connections that are recycled (DNS changes), shared by every ADX call.
+        services.AddSingleton(sp => new KustoClient(
+            new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = TimeSpan.FromMinutes(2) },
+            sp.GetRequiredService<TokenCredential>(),
+            sp.GetRequiredService<IOptions<KustoOptions>>(),
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<KustoClient>>()));
+        services.AddSingleton<KustoBucketQueries>();
+        services.AddSingleton<IClickQueries>(sp => sp.GetRequiredService<KustoBucketQueries>());
+        services.AddSingleton<IBucketSink, KustoBucketSink>();
+        services.AddSingleton<AdvertiserPrincipals>();
+        services.AddSingleton<QueryClicksHandler>();
+        services.AddSingleton<ClickAggregator>();
+        services.AddSingleton<AzureReconciliation>();
+
+        builder.AddClickTelemetry(credential);
+        return builder;
+    }
+}

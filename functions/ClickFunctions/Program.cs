@@ -1,0 +1,4 @@
+using ClickFunctions.Functions;
+using Microsoft.Extensions.Hosting;
+
+ClickFunctionsApp.CreateBuilder(args).Build().Run();
