@@ -237,9 +237,10 @@ resource auth 'Microsoft.Web/sites/config@2024-04-01' = {
         '/c'
       ]
     }
-    identityProviders: {
+    // Without an app registration no provider is configured, so the guarded routes answer 401 until one is.
+    identityProviders: empty(authClientId) ? {} : {
       azureActiveDirectory: {
-        enabled: !empty(authClientId)
+        enabled: true
         registration: {
           clientId: authClientId
           openIdIssuer: '${environment().authentication.loginEndpoint}${authTenantId}/v2.0'

@@ -44,7 +44,7 @@ resource cluster 'Microsoft.Kusto/clusters@2024-04-13' = {
   properties: {
     enableStreamingIngest: true
     enableAutoStop: isDev
-    enableDiskEncryption: true
+    enableDiskEncryption: !isDev
     publicNetworkAccess: 'Enabled'
     optimizedAutoscale: isDev ? null : {
       version: 1

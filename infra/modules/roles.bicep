@@ -20,10 +20,6 @@ var roleIds = {
 
 resource storageAccount 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
-
-  resource tableService 'tableServices' existing = {
-    name: 'default'
-  }
 }
 
 resource namespace 'Microsoft.EventHub/namespaces@2024-01-01' existing = {
@@ -72,9 +68,10 @@ resource blobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
+// On the account: the app creates its claims table on first use, so no table resource exists to scope to.
 resource tableContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storageAccount::tableService.id, principalId, roleIds.storageTableDataContributor)
-  scope: storageAccount::tableService
+  name: guid(storageAccount.id, principalId, roleIds.storageTableDataContributor)
+  scope: storageAccount
   properties: {
     principalId: principalId
     principalType: 'ServicePrincipal'
