@@ -1,4 +1,7 @@
+using ClickFunctions.Aggregation;
+using ClickFunctions.Embedded.Consumer;
 using ClickFunctions.Embedded.Log;
+using ClickFunctions.Embedded.Store;
 using ClickFunctions.Hosting;
 using ClickFunctions.Hosting.Http;
 using ClickFunctions.Ports;
@@ -36,15 +39,38 @@ public static class LocalHostExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<IClickLog>(sp => sp.GetRequiredService<LocalClickLog>());
+        builder.AddEmbeddedAggregation(dataDirectory);
         services.AddSingleton(new StartupNotes(dataDirectory, notes));
         services.AddHostedService<StartupBanner>();
         return builder;
+    }
+
+    /// <summary>The embedded read side: the DuckDB store, in-memory claims, the log consumer and the API-key query API.</summary>
+    private static void AddEmbeddedAggregation(this WebApplicationBuilder builder, string dataDirectory)
+    {
+        var services = builder.Services;
+        services.AddOptions<DedupOptions>().BindConfiguration(DedupOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ClickStoreOptions>()
+            .BindConfiguration(ClickStoreOptions.Section)
+            .Configure(o => o.Path = string.IsNullOrEmpty(o.Path) ? Path.Combine(dataDirectory, ClickStoreOptions.FileName) : Path.GetFullPath(o.Path))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddOptions<ClickConsumerOptions>().BindConfiguration(ClickConsumerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(sp => new DuckDbClickStore(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<ClickStoreOptions>>().Value));
+        services.AddSingleton<IClickQueries>(sp => sp.GetRequiredService<DuckDbClickStore>());
+        services.AddSingleton(sp => new EmbeddedClaimStore(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<DedupOptions>>().Value.Horizon));
+        services.AddSingleton<IClaimStore>(sp => sp.GetRequiredService<EmbeddedClaimStore>());
+        services.AddSingleton<ClickConsumer>();
+        services.AddHostedService(sp => sp.GetRequiredService<ClickConsumer>());
+        builder.AddApiKeyAdvertisers();
+        builder.AddQueryApi();
     }
 
     public static WebApplication MapLocalHost(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         app.MapClickEndpoints();
+        app.MapQueryEndpoints();
         app.MapGet("/healthz", (LocalClickLog log) => TypedResults.Json(
             new HealthReport("ok", [.. log.Partitions.Select(p => new PartitionHealth(p.Id, p.Committed.NextSequence))]),
             LocalJson.Default.HealthReport));

@@ -1,0 +1,21 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace ClickFunctions.Embedded.Consumer;
+
+/// <summary>Configuration section <c>Consumer</c>.</summary>
+public sealed class ClickConsumerOptions
+{
+    public const string Section = "Consumer";
+
+    /// <summary>The most events one step reads (over all partitions) and commits in one transaction.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxBatchEvents { get; set; } = 20_000;
+
+    /// <summary>How long to wait before resuming from the stored positions after a failed step.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often claims older than the dedup horizon are deleted.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan ClaimPurgeInterval { get; set; } = TimeSpan.FromMinutes(5);
+}

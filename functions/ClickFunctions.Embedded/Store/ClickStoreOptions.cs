@@ -1,0 +1,19 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace ClickFunctions.Embedded.Store;
+
+/// <summary>Configuration section <c>ClickStore</c>.</summary>
+public sealed class ClickStoreOptions
+{
+    public const string Section = "ClickStore";
+
+    public const string FileName = "clicks.duckdb";
+
+    /// <summary>The DuckDB file (the local host uses {data-dir}/clicks.duckdb).</summary>
+    [Required]
+    public string Path { get; set; } = "";
+
+    /// <summary>Connections kept open for queries (each query uses one at a time).</summary>
+    [Range(1, 64)]
+    public int QueryConnections { get; set; } = 4;
+}

@@ -1,0 +1,69 @@
+using System.Security.Cryptography;
+using System.Text;
+using ClickFunctions.Hosting.Options;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace ClickFunctions.Hosting.Http;
+
+/// <summary>
+/// Resolves the <c>X-Api-Key</c> header through configuration (<c>Advertisers:&lt;advertiserId&gt;:ApiKey</c>). The
+/// presented key is hashed and compared with every configured key's hash in constant time, without stopping at a
+/// match, so timing reveals neither a key nor which advertiser it belongs to.
+/// </summary>
+public sealed class ApiKeyAdvertiserIdentity : IAdvertiserIdentity
+{
+    public const string HeaderName = "X-Api-Key";
+
+    private readonly (string AdvertiserId, byte[] KeyHash)[] _keys;
+
+    public ApiKeyAdvertiserIdentity(IOptions<AdvertisersOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _keys = [.. options.Value.Advertisers.Select(a => (a.Key, SHA256.HashData(Encoding.UTF8.GetBytes(a.Value.ApiKey))))];
+    }
+
+    public ValueTask<string?> ResolveAsync(HttpContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var values = context.Request.Headers[HeaderName];
+        if (values.Count != 1 || string.IsNullOrEmpty(values[0]) || values[0]!.Length > 512)
+        {
+            return ValueTask.FromResult<string?>(null);
+        }
+        Span<byte> presented = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(Encoding.UTF8.GetBytes(values[0]!), presented);
+        string? match = null;
+        foreach (var (advertiserId, keyHash) in _keys)
+        {
+            if (CryptographicOperations.FixedTimeEquals(presented, keyHash))
+            {
+                match = advertiserId;
+            }
+        }
+        return ValueTask.FromResult(match);
+    }
+}
+
+public static class AdvertiserIdentityExtensions
+{
+    /// <summary>The local host's identity: API keys from configuration section <c>Advertisers</c>, validated at start.</summary>
+    public static IHostApplicationBuilder AddApiKeyAdvertisers(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddOptions<AdvertisersOptions>()
+            .Configure<Microsoft.Extensions.Configuration.IConfiguration>((options, configuration) =>
+            {
+                foreach (var advertiser in configuration.GetSection(AdvertisersOptions.Section).GetChildren())
+                {
+                    options.Advertisers[advertiser.Key] = new AdvertiserCredentials { ApiKey = advertiser[nameof(AdvertiserCredentials.ApiKey)] ?? "" };
+                }
+            })
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<AdvertisersOptions>, AdvertisersOptionsValidator>();
+        builder.Services.AddSingleton<IAdvertiserIdentity, ApiKeyAdvertiserIdentity>();
+        return builder;
+    }
+}
