@@ -222,6 +222,7 @@ module functionApp 'modules/functionapp.bicep' = {
     deploymentContainerName: storage.outputs.deploymentContainerName
     captureContainerName: storage.outputs.captureContainerName
     reconciliationContainerName: storage.outputs.reconciliationContainerName
+    deadLetterContainerName: storage.outputs.deadLetterContainerName
     eventHubsNamespaceName: eventHubs.outputs.namespaceName
     eventHubName: eventHubs.outputs.eventHubName
     consumerGroupName: eventHubs.outputs.consumerGroupName

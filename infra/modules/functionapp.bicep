@@ -12,6 +12,7 @@ param storageAccountName string
 param deploymentContainerName string
 param captureContainerName string
 param reconciliationContainerName string
+param deadLetterContainerName string
 param eventHubsNamespaceName string
 param eventHubName string
 param consumerGroupName string
@@ -132,6 +133,30 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
           value: consumerGroupName
         }
         {
+          name: 'EventHubs__QueueCapacity'
+          value: '20000'
+        }
+        {
+          name: 'EventHubs__MaxClicksPerCommit'
+          value: '2000'
+        }
+        {
+          name: 'EventHubs__MaxConcurrentSends'
+          value: '4'
+        }
+        {
+          name: 'EventHubs__HotAdClicksPerSecond'
+          value: '200'
+        }
+        {
+          name: 'EventHubs__HotAdWindow'
+          value: '00:00:10'
+        }
+        {
+          name: 'EventHubs__SaltBits'
+          value: '3'
+        }
+        {
           name: 'EVENTHUB_NAME'
           value: eventHubName
         }
@@ -144,12 +169,32 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
           value: storageAccount.properties.primaryEndpoints.table
         }
         {
+          name: 'Claims__TablePrefix'
+          value: 'claims'
+        }
+        {
+          name: 'Claims__PartitionKeyDigits'
+          value: '1'
+        }
+        {
           name: 'Capture__BlobServiceUri'
           value: storageAccount.properties.primaryEndpoints.blob
         }
         {
           name: 'Capture__Container'
           value: captureContainerName
+        }
+        {
+          name: 'Capture__Namespace'
+          value: namespace.name
+        }
+        {
+          name: 'Capture__EventHub'
+          value: eventHubName
+        }
+        {
+          name: 'Capture__DeadLetterContainer'
+          value: deadLetterContainerName
         }
         {
           name: 'Reconcile__ReportContainer'
@@ -164,6 +209,10 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
           value: '00:10:00'
         }
         {
+          name: 'Reconcile__Span'
+          value: '00:10:00'
+        }
+        {
           name: 'RECONCILE_SCHEDULE'
           value: '0 */10 * * * *'
         }
@@ -174,6 +223,14 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'Kusto__Database'
           value: kustoDatabaseName
+        }
+        {
+          name: 'Kusto__Application'
+          value: 'ClickFunctions'
+        }
+        {
+          name: 'Kusto__QueryTimeout'
+          value: '00:00:30'
         }
         {
           name: 'ManagedIdentity__ClientId'

@@ -9,6 +9,7 @@ param captureRetentionDays int
 
 var captureContainerName = 'capture'
 var reconciliationContainerName = 'reconciliation'
+var deadLetterContainerName = 'deadletters'
 var deploymentContainerName = 'app-package'
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
@@ -44,6 +45,11 @@ resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
 
     resource reconciliation 'containers' = {
       name: reconciliationContainerName
+    }
+
+    // Malformed events with their reason; kept (no lifecycle rule) until an operator has looked at them.
+    resource deadLetters 'containers' = {
+      name: deadLetterContainerName
     }
 
     resource deployment 'containers' = {
@@ -95,4 +101,5 @@ output blobEndpoint string = account.properties.primaryEndpoints.blob
 output tableEndpoint string = account.properties.primaryEndpoints.table
 output captureContainerName string = account::blobService::capture.name
 output reconciliationContainerName string = account::blobService::reconciliation.name
+output deadLetterContainerName string = account::blobService::deadLetters.name
 output deploymentContainerName string = account::blobService::deployment.name

@@ -21,8 +21,9 @@ public sealed class AppContractTests
 
         var expected = sample["Values"]!.AsObject().Select(p => p.Key)
             .Where(name => !NotAppSettingsInAzure.ContainsKey(name))
-            // Advertiser principals are per-deployment data, added as docs/deploy.md explains, not template settings.
-            .Where(name => !name.StartsWith("Advertisers__", StringComparison.Ordinal))
+            // Per-deployment data, not template settings: advertiser principals (docs/deploy.md) and the hot-ad list.
+            .Where(name => !name.StartsWith("Advertisers__", StringComparison.Ordinal)
+                && !name.StartsWith("EventHubs__HotAds__", StringComparison.Ordinal))
             .ToList();
 
         Assert.NotEmpty(expected);
@@ -45,7 +46,14 @@ public sealed class AppContractTests
         var settings = await SecurityPostureTests.AppSettingsAsync();
         var sample = JsonNode.Parse(await File.ReadAllTextAsync(RepositoryPaths.LocalSettingsSample, TestContext.Current.CancellationToken))!["Values"]!;
 
-        foreach (var name in new[] { "Reconcile__AllowedLateness", "RECONCILE_SCHEDULE", "Clicks__ClickIdParameter", "Dedup__Horizon", "AzureWebJobsStorage__credential", "EventHubs__credential" })
+        string[] fixedSettings =
+        [
+            "AzureWebJobsStorage__credential", "EventHubs__credential", "EventHubs__QueueCapacity", "EventHubs__MaxClicksPerCommit",
+            "EventHubs__MaxConcurrentSends", "EventHubs__HotAdClicksPerSecond", "EventHubs__HotAdWindow", "EventHubs__SaltBits",
+            "Claims__TablePrefix", "Claims__PartitionKeyDigits", "Reconcile__AllowedLateness", "Reconcile__Span", "RECONCILE_SCHEDULE",
+            "Kusto__Application", "Kusto__QueryTimeout", "Clicks__ClickIdParameter", "Dedup__Horizon",
+        ];
+        foreach (var name in fixedSettings)
         {
             Assert.Equal((string?)sample[name], settings[name]);
         }
@@ -63,6 +71,7 @@ public sealed class AppContractTests
         var account = Assert.Single(template.Created("Microsoft.Storage/storageAccounts"));
         Assert.Equal("capture", (string?)account.Variable("captureContainerName"));
         Assert.Equal("reconciliation", (string?)account.Variable("reconciliationContainerName"));
+        Assert.Equal("deadletters", (string?)account.Variable("deadLetterContainerName"));
 
         var database = Assert.Single(template.Created("Microsoft.Kusto/clusters/databases"));
         Assert.Equal("clicks", (string?)database.Variable("databaseName"));

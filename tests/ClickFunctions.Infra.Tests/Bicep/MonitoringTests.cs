@@ -25,6 +25,18 @@ public sealed class MonitoringTests
     }
 
     [Theory]
+    [MemberData(nameof(Metrics))]
+    public void The_app_creates_the_metric(string metric)
+    {
+        // Instruments are created in the app's source as Meter.CreateCounter<long>("name", ...) and the like.
+        var sources = Directory.GetFiles(RepositoryPaths.Functions, "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .Select(File.ReadAllText);
+
+        Assert.Contains(sources, text => text.Contains($"(\"{metric}\"", StringComparison.Ordinal) && text.Contains("Meter", StringComparison.Ordinal));
+    }
+
+    [Theory]
     [InlineData("clicks.publish.failures")]
     [InlineData("aggregate.ingestion.failures")]
     [InlineData("aggregate.lag")]
