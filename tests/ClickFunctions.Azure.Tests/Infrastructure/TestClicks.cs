@@ -1,0 +1,17 @@
+using System.Diagnostics.Metrics;
+using ClickFunctions.Clicks;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ClickFunctions.Azure.Tests.Infrastructure;
+
+public static class TestClicks
+{
+    public static readonly DateTimeOffset Noon = new(2026, 11, 29, 12, 0, 0, TimeSpan.Zero);
+
+    public static ClickEvent Make(string adId, string impression, DateTimeOffset? at = null, string advertiserId = "adv-1", ClickReason reason = ClickReason.Valid) =>
+        new(ClickId.FromImpression(advertiserId, adId, impression), at ?? Noon, adId, advertiserId, "cmp-1", reason, "news.example", "203.0.113.0", new Fingerprint(42));
+
+    public static IMeterFactory Meters() => new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
+
+    public static AzureClickMetrics Metrics() => new(Meters());
+}
