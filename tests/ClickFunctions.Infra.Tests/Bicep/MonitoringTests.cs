@@ -1,3 +1,4 @@
+using ClickFunctions.Infra.Tests.Kusto;
 using ClickFunctions.Infra.Tests.Tooling;
 
 namespace ClickFunctions.Infra.Tests.Bicep;
@@ -50,5 +51,34 @@ public sealed class MonitoringTests
         var alerts = rules.Variable("alerts")!.AsArray();
 
         Assert.Contains(alerts, a => ((string?)a!["query"])!.Contains(signal, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Every_workbook_and_alert_query_binds_against_the_application_insights_schema()
+    {
+        var template = await BicepCli.MainTemplateAsync();
+        var workbook = Assert.Single(template.Created("Microsoft.Insights/workbooks"));
+        var rules = Assert.Single(template.Created("Microsoft.Insights/scheduledQueryRules"));
+        var queries = workbook.Variable("queries")!.AsObject().Select(q => (Name: $"workbook-{q.Key}", Text: (string)q.Value!))
+            .Concat(rules.Variable("alerts")!.AsArray().Select(a => (Name: $"alert-{(string)a!["name"]!}", Text: (string)a["query"]!)))
+            .ToList();
+        var directory = Directory.CreateTempSubdirectory("dashboard-kql-");
+        try
+        {
+            foreach (var (name, text) in queries)
+            {
+                await File.WriteAllTextAsync(Path.Combine(directory.FullName, $"{name}.kql"), text, TestContext.Current.CancellationToken);
+            }
+
+            var schema = Path.Combine(AppContext.BaseDirectory, "Kusto", "application-insights.kql");
+            var result = await KqlChecker.CheckAsync([schema], [directory.FullName]);
+
+            Assert.Equal(queries.Count, result.CheckedFiles.Count - 1);
+            Assert.True(result.Errors.Count == 0, string.Join('\n', result.Errors));
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
     }
 }
