@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using ClickFunctions.Aggregation;
+using ClickFunctions.Clicks;
+using ClickFunctions.Embedded.Consumer;
+using ClickFunctions.Embedded.Log;
+using ClickFunctions.Embedded.Store;
+using ClickFunctions.Queries;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace ClickFunctions.Tests.Consumer;
+
+public sealed class ClickConsumerTests : IDisposable
+{
+    private static readonly TimeSpan Horizon = TimeSpan.FromHours(24);
+    private readonly string _directory = Directory.CreateTempSubdirectory("cf-consumer-").FullName;
+
+    private sealed class Rig : IAsyncDisposable
+    {
+        public required LocalClickLog Log { get; init; }
+        public required DuckDbClickStore Store { get; init; }
+        public required ClickConsumer Consumer { get; init; }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Consumer.StopAsync(CancellationToken.None);
+            Consumer.Dispose();
+            Store.Dispose();
+            Log.Dispose();
+        }
+    }
+
+    private async Task<Rig> StartAsync()
+    {
+        var log = new LocalClickLog(new LocalLogOptions { Directory = Path.Combine(_directory, "log"), Partitions = 3 }, TimeProvider.System, NullLoggerFactory.Instance);
+        var store = new DuckDbClickStore(new ClickStoreOptions { Path = Path.Combine(_directory, ClickStoreOptions.FileName) });
+        var claims = new EmbeddedClaimStore(Horizon);
+        var consumer = new ClickConsumer(log, store, claims, new AggregationStep(claims), Options.Create(new ClickConsumerOptions()), TimeProvider.System, NullLogger<ClickConsumer>.Instance);
+        await consumer.StartAsync(TestContext.Current.CancellationToken);
+        return new Rig { Log = log, Store = store, Consumer = consumer };
+    }
+
+    private static ClickEvent Click(string ad, string impression, ClickReason reason = ClickReason.Valid) => new(
+        ClickId.FromImpression("adv-1", ad, impression), DateTimeOffset.UtcNow, ad, "adv-1", "cmp-1", reason, "", "203.0.113.0", default);
+
+    private static async Task<ClickTotals> TotalsAsync(DuckDbClickStore store, string ad)
+    {
+        var today = Granularity.Day.Floor(DateTimeOffset.UtcNow);
+        var result = await store.GetAdClicksAsync(
+            new AdClicksQuery("adv-1", ad, Granularity.Day, new TimeRange(today.AddDays(-1), today.AddDays(2))), CancellationToken.None);
+        return result?.Total ?? new ClickTotals(0, 0);
+    }
+
+    private static async Task<ClickTotals> WaitForAsync(DuckDbClickStore store, string ad, ClickTotals expected, TimeSpan within)
+    {
+        var watch = Stopwatch.StartNew();
+        ClickTotals totals;
+        while ((totals = await TotalsAsync(store, ad)) != expected && watch.Elapsed < within)
+        {
+            await Task.Delay(5, TestContext.Current.CancellationToken);
+        }
+        return totals;
+    }
+
+    [Fact]
+    public async Task Appended_clicks_become_queryable_within_a_second_with_duplicates_and_bots_counted_invalid()
+    {
+        await using var rig = await StartAsync();
+        var ct = TestContext.Current.CancellationToken;
+
+        await rig.Log.AppendAsync(Click("ad-1", "i1"), ct);
+        var watch = Stopwatch.StartNew();
+        var first = await WaitForAsync(rig.Store, "ad-1", new ClickTotals(1, 0), TimeSpan.FromSeconds(1));
+        var latency = watch.Elapsed;
+        await rig.Log.AppendAsync(Click("ad-1", "i1"), ct);
+        await rig.Log.AppendAsync(Click("ad-1", "i2", ClickReason.BotUserAgent), ct);
+        var later = await WaitForAsync(rig.Store, "ad-1", new ClickTotals(1, 2), TimeSpan.FromSeconds(5));
+
+        Assert.Equal(new ClickTotals(1, 0), first);
+        Assert.True(latency < TimeSpan.FromSeconds(1), $"visible after {latency}");
+        Assert.Equal(new ClickTotals(1, 2), later);
+    }
+
+    [Fact]
+    public async Task A_restarted_consumer_resumes_from_its_stored_positions_without_recounting_or_forgetting_claims()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using (var rig = await StartAsync())
+        {
+            await Task.WhenAll(Enumerable.Range(0, 300).Select(i => rig.Log.AppendAsync(Click("ad-" + (i % 5), "i" + i), ct).AsTask()));
+            Assert.Equal(new ClickTotals(60, 0), await WaitForAsync(rig.Store, "ad-0", new ClickTotals(60, 0), TimeSpan.FromSeconds(10)));
+        }
+
+        await using var again = await StartAsync();
+        await again.Log.AppendAsync(Click("ad-0", "i0"), ct);
+        await again.Log.AppendAsync(Click("ad-0", "new"), ct);
+
+        Assert.Equal(new ClickTotals(61, 1), await WaitForAsync(again.Store, "ad-0", new ClickTotals(61, 1), TimeSpan.FromSeconds(10)));
+        Assert.Equal(302, again.Store.LoadPositions().Values.Sum());
+    }
+
+    [Fact]
+    public async Task A_malformed_log_record_is_dead_lettered_and_the_consumer_moves_past_it()
+    {
+        await using var rig = await StartAsync();
+        var ct = TestContext.Current.CancellationToken;
+        int partition = LocalClickLog.PartitionOf("ad-1", rig.Log.Partitions.Count);
+
+        await rig.Log.Partitions[partition].AppendAsync([1, 2, 3], ct);
+        await rig.Log.AppendAsync(Click("ad-1", "i1"), ct);
+
+        Assert.Equal(new ClickTotals(1, 0), await WaitForAsync(rig.Store, "ad-1", new ClickTotals(1, 0), TimeSpan.FromSeconds(5)));
+        var letter = Assert.Single(rig.Store.ReadDeadLetters());
+        Assert.Equal((partition.ToString(System.Globalization.CultureInfo.InvariantCulture), 0L), (letter.Partition, letter.Sequence));
+    }
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+}

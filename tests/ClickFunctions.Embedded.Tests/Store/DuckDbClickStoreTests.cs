@@ -1,0 +1,145 @@
+using ClickFunctions.Aggregation;
+using ClickFunctions.Clicks;
+using ClickFunctions.Embedded.Store;
+using ClickFunctions.Ports;
+using ClickFunctions.Queries;
+
+namespace ClickFunctions.Tests.Store;
+
+public sealed class DuckDbClickStoreTests : IDisposable
+{
+    private static readonly DateTimeOffset Day = new(2026, 11, 29, 0, 0, 0, TimeSpan.Zero);
+    private readonly string _directory = Directory.CreateTempSubdirectory("cf-store-").FullName;
+
+    private string StorePath => Path.Combine(_directory, ClickStoreOptions.FileName);
+
+    private DuckDbClickStore Open() => new(new ClickStoreOptions { Path = StorePath });
+
+    private static Dictionary<BucketKey, BucketCounts> Buckets(params (string Advertiser, string Ad, DateTimeOffset Minute, long Clicks, long Bots)[] rows)
+    {
+        var buckets = new Dictionary<BucketKey, BucketCounts>();
+        foreach (var (advertiser, ad, minute, clicks, bots) in rows)
+        {
+            var counts = new BucketCounts();
+            counts.Add(ClickReason.Valid, clicks);
+            counts.Add(ClickReason.BotUserAgent, bots);
+            buckets.Add(new BucketKey(advertiser, "cmp-1", ad, minute), counts);
+        }
+        return buckets;
+    }
+
+    private static StoreBatch Batch(Dictionary<BucketKey, BucketCounts> buckets, long position = 0, IReadOnlyList<NewClaim>? claims = null, IReadOnlyList<DeadLetter>? deadLetters = null) =>
+        new(buckets, claims ?? [], deadLetters ?? [], new Dictionary<int, long> { [0] = position });
+
+    private static AdClicksQuery Query(Granularity granularity, DateTimeOffset from, DateTimeOffset to, string ad = "ad-1", string advertiser = "adv-1") =>
+        new(advertiser, ad, granularity, new TimeRange(from, to));
+
+    [Fact]
+    public async Task Minute_buckets_roll_up_into_hours_and_days_incrementally_across_batches()
+    {
+        using var store = Open();
+        store.Commit(Batch(Buckets(("adv-1", "ad-1", Day.AddMinutes(5), 2, 1), ("adv-1", "ad-1", Day.AddMinutes(70), 1, 0)), 10));
+        store.Commit(Batch(Buckets(("adv-1", "ad-1", Day.AddMinutes(5), 3, 0), ("adv-1", "ad-1", Day.AddDays(1), 4, 0)), 20));
+        var ct = TestContext.Current.CancellationToken;
+
+        var minutes = await store.GetAdClicksAsync(Query(Granularity.Minute, Day, Day.AddHours(2)), ct);
+        var hours = await store.GetAdClicksAsync(Query(Granularity.Hour, Day, Day.AddDays(2)), ct);
+        var days = await store.GetAdClicksAsync(Query(Granularity.Day, Day, Day.AddDays(2)), ct);
+
+        Assert.Equal([new ClickBucket(Day.AddMinutes(5).UtcDateTime, 5, 1), new ClickBucket(Day.AddMinutes(70).UtcDateTime, 1, 0)], minutes!.Buckets);
+        Assert.Equal(new ClickTotals(6, 1), minutes.Total);
+        Assert.Equal(
+            [new ClickBucket(Day.UtcDateTime, 5, 1), new ClickBucket(Day.AddHours(1).UtcDateTime, 1, 0), new ClickBucket(Day.AddDays(1).UtcDateTime, 4, 0)],
+            hours!.Buckets);
+        Assert.Equal([new ClickBucket(Day.UtcDateTime, 6, 1), new ClickBucket(Day.AddDays(1).UtcDateTime, 4, 0)], days!.Buckets);
+        Assert.Equal(3, store.CountRows(Granularity.Minute));
+        Assert.Equal(3, store.CountRows(Granularity.Hour));
+        Assert.Equal(2, store.CountRows(Granularity.Day));
+        Assert.Equal(20, store.LoadPositions()[0]);
+    }
+
+    [Fact]
+    public async Task The_range_is_half_open_and_empty_buckets_are_omitted()
+    {
+        using var store = Open();
+        store.Commit(Batch(Buckets(("adv-1", "ad-1", Day.AddMinutes(9), 1, 0), ("adv-1", "ad-1", Day.AddMinutes(10), 1, 0), ("adv-1", "ad-1", Day.AddMinutes(20), 1, 0))));
+
+        var result = await store.GetAdClicksAsync(Query(Granularity.Minute, Day.AddMinutes(10), Day.AddMinutes(20)), TestContext.Current.CancellationToken);
+
+        Assert.Equal([new ClickBucket(Day.AddMinutes(10).UtcDateTime, 1, 0)], result!.Buckets);
+    }
+
+    [Fact]
+    public async Task Another_advertisers_ad_and_a_missing_ad_are_both_absent_while_a_quiet_range_of_a_known_ad_is_empty()
+    {
+        using var store = Open();
+        store.Commit(Batch(Buckets(("adv-1", "ad-1", Day, 1, 0), ("adv-2", "ad-2", Day, 1, 0))));
+        var ct = TestContext.Current.CancellationToken;
+
+        Assert.Null(await store.GetAdClicksAsync(Query(Granularity.Day, Day, Day.AddDays(1), ad: "ad-2"), ct));
+        Assert.Null(await store.GetAdClicksAsync(Query(Granularity.Day, Day, Day.AddDays(1), ad: "ad-9"), ct));
+        var quiet = await store.GetAdClicksAsync(Query(Granularity.Day, Day.AddDays(5), Day.AddDays(6)), ct);
+        Assert.Empty(quiet!.Buckets);
+        Assert.Equal(new ClickTotals(0, 0), quiet.Total);
+    }
+
+    [Fact]
+    public async Task The_listing_holds_only_the_advertisers_ads_ordered_by_clicks_with_ragged_edges_counted_exactly()
+    {
+        using var store = Open();
+        store.Commit(Batch(Buckets(
+            ("adv-1", "ad-a", Day.AddMinutes(30), 1, 0),
+            ("adv-1", "ad-a", Day.AddDays(1).AddMinutes(10), 1, 0),
+            ("adv-1", "ad-b", Day.AddHours(5), 7, 2),
+            ("adv-1", "ad-c", Day.AddMinutes(29), 100, 0),
+            ("adv-2", "ad-x", Day.AddHours(5), 50, 0))));
+
+        var listing = await store.ListAdsAsync(
+            new AdvertiserAdsQuery("adv-1", new TimeRange(Day.AddMinutes(30), Day.AddDays(1).AddMinutes(11))), TestContext.Current.CancellationToken);
+
+        Assert.Equal([new AdTotals("ad-b", "cmp-1", 7, 2), new AdTotals("ad-a", "cmp-1", 2, 0)], listing.Ads);
+    }
+
+    [Fact]
+    public async Task A_failed_commit_leaves_no_bucket_claim_dead_letter_or_position_behind()
+    {
+        using var store = Open();
+        store.Commit(Batch(Buckets(("adv-1", "ad-1", Day, 1, 0)), 5));
+        var claim = new NewClaim(new ClickId(99), new Claim(Day, "0", 5));
+        var poison = new DeadLetter(new RawEvent("0", 6, Day, new byte[] { 1 }), null!);
+
+        Assert.ThrowsAny<Exception>(() => store.Commit(Batch(Buckets(("adv-1", "ad-1", Day, 10, 0)), 7, [claim], [poison])));
+
+        var result = await store.GetAdClicksAsync(Query(Granularity.Minute, Day, Day.AddHours(1)), TestContext.Current.CancellationToken);
+        Assert.Equal(1, result!.Total.Clicks);
+        Assert.Equal(1, (await store.GetAdClicksAsync(Query(Granularity.Day, Day, Day.AddDays(1)), TestContext.Current.CancellationToken))!.Total.Clicks);
+        Assert.Equal(5, store.LoadPositions()[0]);
+        Assert.Empty(store.LoadClaims(Day.AddDays(-1)));
+        Assert.Empty(store.ReadDeadLetters());
+    }
+
+    [Fact]
+    public void Claims_positions_and_dead_letters_survive_reopening_and_old_claims_are_purged()
+    {
+        var recent = new NewClaim(new ClickId(UInt128.MaxValue - 1), new Claim(Day.AddHours(12), "3", 41));
+        var old = new NewClaim(new ClickId(7), new Claim(Day.AddDays(-2), "1", 2));
+        using (var store = Open())
+        {
+            store.Commit(new StoreBatch(
+                new Dictionary<BucketKey, BucketCounts>(),
+                [recent, old],
+                [new DeadLetter(new RawEvent("2", 8, Day, new byte[] { 1, 2 }), "too short")],
+                new Dictionary<int, long> { [0] = 3, [3] = 42 }));
+        }
+
+        using var reopened = Open();
+
+        Assert.Equal(new Dictionary<int, long> { [0] = 3, [3] = 42 }, reopened.LoadPositions());
+        Assert.Equal([recent, old], reopened.LoadClaims(Day.AddDays(-3)).OrderByDescending(c => c.ClickId.Value));
+        Assert.Equal([("2", 8L, "too short")], reopened.ReadDeadLetters());
+        Assert.Equal(1, reopened.PurgeClaims(Day.AddDays(-1)));
+        Assert.Equal([recent], reopened.LoadClaims(Day.AddDays(-3)));
+    }
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+}
