@@ -193,7 +193,7 @@ public sealed partial class TableClaimStore(TableServiceClient service, IOptions
             {
                 try
                 {
-                    await foreach (var entity in table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, select: [PartitionProperty, SequenceProperty], cancellationToken: cancellationToken).ConfigureAwait(false))
+                    await foreach (var entity in table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, select: ["RowKey", PartitionProperty, SequenceProperty], cancellationToken: cancellationToken).ConfigureAwait(false))
                     {
                         found[entity.RowKey] = new ClaimOwner(entity.GetString(PartitionProperty) ?? "", entity.GetInt64(SequenceProperty) ?? -1);
                     }
