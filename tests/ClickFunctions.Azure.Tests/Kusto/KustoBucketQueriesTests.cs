@@ -1,0 +1,138 @@
+using System.Text.Json;
+using ClickFunctions.Aggregation;
+using ClickFunctions.Azure.Kusto;
+using ClickFunctions.Clicks;
+using ClickFunctions.Queries;
+
+namespace ClickFunctions.Azure.Tests.Kusto;
+
+/// <summary>The query port and the bucket sink on ADX: the embedded KQL, typed parameters, the ingestion request.</summary>
+public sealed class KustoBucketQueriesTests : IAsyncLifetime
+{
+    private static readonly (string, string)[] AdClicksColumns = [("Kind", "string"), ("BucketStart", "datetime"), ("Clicks", "long"), ("InvalidClicks", "long")];
+    private static readonly DateTimeOffset From = new(2026, 11, 29, 10, 0, 0, TimeSpan.Zero);
+    private LoopbackKusto _server = null!;
+
+    public async ValueTask InitializeAsync() => _server = await LoopbackKusto.StartAsync();
+
+    public async ValueTask DisposeAsync() => await _server.DisposeAsync();
+
+    private static AdClicksQuery Query(string adId, Granularity granularity = Granularity.Hour) =>
+        new("adv-1", adId, granularity, new TimeRange(From, From.AddHours(3)));
+
+    private static JsonElement Body(RecordedRequest request) => JsonDocument.Parse(request.Body).RootElement.Clone();
+
+    [Fact]
+    public async Task Ad_clicks_send_the_embedded_KQL_with_values_only_as_typed_query_parameters()
+    {
+        const string hostile = "ad-1\"; .drop table ClickBuckets //";
+        _server.Expect("POST", "/v2/rest/query", 200, V2Responses.WithPrimaryResult(AdClicksColumns), r =>
+        {
+            var body = Body(r);
+            string csl = body.GetProperty("csl").GetString()!;
+            var parameters = body.GetProperty("properties").GetProperty("Parameters");
+            if (csl != KustoQueries.AdClicks || csl.Contains(hostile, StringComparison.Ordinal))
+            {
+                return "csl is not the embedded AdClicks.kql";
+            }
+            return parameters.GetProperty("adId").GetString() == hostile
+                && parameters.GetProperty("advertiserId").GetString() == "adv-1"
+                && parameters.GetProperty("fromTime").GetString() == "datetime(2026-11-29T10:00:00.0000000Z)"
+                && parameters.GetProperty("toTime").GetString() == "datetime(2026-11-29T13:00:00.0000000Z)"
+                && parameters.GetProperty("granularity").GetString() == "hour"
+                && body.GetProperty("properties").GetProperty("Options").GetProperty("servertimeout").GetString() == "00:00:30"
+                ? null : "wrong parameters: " + parameters;
+        });
+        await new KustoBucketQueries(_server.Client()).GetAdClicksAsync(new AdClicksQuery("adv-1", hostile, Granularity.Hour, new TimeRange(From, From.AddHours(3))), TestContext.Current.CancellationToken);
+        Assert.Empty(_server.Mismatches);
+    }
+
+    [Fact]
+    public async Task An_ad_the_advertiser_does_not_own_is_null_so_the_API_answers_404()
+    {
+        _server.Expect("POST", "/v2/rest/query", 200, V2Responses.WithPrimaryResult(AdClicksColumns));
+        Assert.Null(await new KustoBucketQueries(_server.Client()).GetAdClicksAsync(Query("someone-elses"), TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task An_owned_ad_without_clicks_in_the_range_has_no_buckets_and_zero_totals()
+    {
+        _server.Expect("POST", "/v2/rest/query", 200, V2Responses.WithPrimaryResult(AdClicksColumns, ["known", "2026-11-01T00:00:00.0000000Z", 0, 0]));
+        var result = await new KustoBucketQueries(_server.Client()).GetAdClicksAsync(Query("ad-1"), TestContext.Current.CancellationToken);
+        Assert.NotNull(result);
+        Assert.Empty(result.Buckets);
+        Assert.Equal(new ClickTotals(0, 0), result.Total);
+    }
+
+    [Fact]
+    public async Task Buckets_come_back_in_order_with_their_totals()
+    {
+        _server.Expect("POST", "/v2/rest/query", 200, V2Responses.WithPrimaryResult(AdClicksColumns,
+            ["bucket", "2026-11-29T10:00:00.0000000Z", 5, 1],
+            ["bucket", "2026-11-29T12:00:00.0000000Z", 7, 0],
+            ["known", "2026-11-29T00:00:00.0000000Z", 0, 0]));
+        var result = await new KustoBucketQueries(_server.Client()).GetAdClicksAsync(Query("ad-1"), TestContext.Current.CancellationToken);
+        Assert.NotNull(result);
+        Assert.Equal([new ClickBucket(From.UtcDateTime, 5, 1), new ClickBucket(From.AddHours(2).UtcDateTime, 7, 0)], result.Buckets);
+        Assert.Equal(new ClickTotals(12, 1), result.Total);
+        Assert.Equal("hour", result.Granularity);
+    }
+
+    [Fact]
+    public async Task The_advertiser_listing_is_ordered_by_clicks_then_ad_id()
+    {
+        _server.Expect("POST", "/v2/rest/query", 200, V2Responses.WithPrimaryResult(
+            [("AdId", "string"), ("CampaignId", "string"), ("Clicks", "long"), ("InvalidClicks", "long")],
+            ["b", "c1", 3, 0], ["a", "c1", 3, 2], ["z", "c2", 9, 0]),
+            r => Body(r).GetProperty("csl").GetString() == KustoQueries.AdvertiserAds ? null : "not AdvertiserAds.kql");
+        var ads = await new KustoBucketQueries(_server.Client()).ListAdsAsync(new AdvertiserAdsQuery("adv-1", new TimeRange(From, From.AddDays(1))), TestContext.Current.CancellationToken);
+        Assert.Empty(_server.Mismatches);
+        Assert.Equal(["z", "a", "b"], ads.Ads.Select(a => a.AdId));
+    }
+
+    [Fact]
+    public async Task Buckets_are_streamed_as_MultiJson_rows_with_the_mapping_names_and_deterministic_row_ids()
+    {
+        var key = new BucketKey("adv-1", "cmp-1", "ad-1", From);
+        var counts = new BucketCounts();
+        counts.Add(ClickReason.Valid, 4);
+        counts.Add(ClickReason.Duplicate, 2);
+        counts.Add(ClickReason.BotUserAgent);
+        var buckets = new Dictionary<BucketKey, BucketCounts> { [key] = counts };
+        string? body = null;
+        _server.Expect("POST", "/v1/rest/ingest/clicks/ClickBuckets?streamFormat=MultiJson&mappingName=ClickBucketsJson", 200, """{"Tables":[]}""", r => { body = r.Body; return null; });
+        await new KustoBucketSink(_server.Client()).WriteAsync("0:10-20", buckets, TestContext.Current.CancellationToken);
+        Assert.Empty(_server.Mismatches);
+
+        var row = JsonDocument.Parse(Assert.Single(body!.Split('\n', StringSplitOptions.RemoveEmptyEntries))).RootElement;
+        Assert.Equal(BucketRows.RowId("stream", "0:10-20", key), row.GetProperty("rowId").GetString());
+        Assert.Equal("ad-1", row.GetProperty("adId").GetString());
+        Assert.Equal(From, row.GetProperty("bucketStart").GetDateTimeOffset());
+        Assert.Equal(4, row.GetProperty("clicks").GetInt64());
+        Assert.Equal(3, row.GetProperty("invalidClicks").GetInt64());
+        Assert.Equal(2, row.GetProperty("invalidByReason").GetProperty("duplicate").GetInt64());
+        Assert.Equal("stream", row.GetProperty("source").GetString());
+        Assert.Equal("0:10-20", row.GetProperty("batchId").GetString());
+    }
+
+    [Fact]
+    public void Row_ids_are_the_same_for_the_same_batch_and_differ_across_batches_and_buckets()
+    {
+        var key = new BucketKey("adv-1", "cmp-1", "ad-1", From);
+        Assert.Equal(BucketRows.RowId("stream", "0:1-5", key), BucketRows.RowId("stream", "0:1-5", key));
+        Assert.NotEqual(BucketRows.RowId("stream", "0:1-5", key), BucketRows.RowId("stream", "0:6-9", key));
+        Assert.NotEqual(BucketRows.RowId("stream", "0:1-5", key), BucketRows.RowId("stream", "0:1-5", key with { Minute = From.AddMinutes(1) }));
+    }
+
+    [Theory]
+    [InlineData("AdClicks")]
+    [InlineData("AdvertiserAds")]
+    [InlineData("BucketCounts")]
+    public void Every_KQL_the_app_sends_is_an_embedded_file_that_takes_its_values_as_query_parameters(string name)
+    {
+        string kql = KustoQueries.Load(name);
+        string source = File.ReadAllText(Path.Combine(Infrastructure.TestPaths.RepoRoot, "functions", "ClickFunctions.Azure", "Kusto", name + ".kql"));
+        Assert.Equal(source, kql);
+        Assert.Contains("declare query_parameters(", kql, StringComparison.Ordinal);
+    }
+}

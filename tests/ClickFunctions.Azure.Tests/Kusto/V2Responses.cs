@@ -1,0 +1,19 @@
+using System.Text.Json.Nodes;
+
+namespace ClickFunctions.Azure.Tests.Kusto;
+
+/// <summary>
+/// v2 responses for our own queries, made from a recorded real response (its header, properties, completion
+/// information and completion frames) with only the PrimaryResult table's columns and rows replaced.
+/// </summary>
+public static class V2Responses
+{
+    public static string WithPrimaryResult((string Name, string Type)[] columns, params object?[][] rows)
+    {
+        var frames = JsonNode.Parse(KustoClientConformanceTests.Recorded("python-zero_results.json"))!.AsArray();
+        var primary = frames.Single(f => (string?)f!["TableKind"] == "PrimaryResult")!;
+        primary["Columns"] = new JsonArray(columns.Select(c => (JsonNode)new JsonObject { ["ColumnName"] = c.Name, ["ColumnType"] = c.Type }).ToArray());
+        primary["Rows"] = new JsonArray(rows.Select(r => (JsonNode)new JsonArray(r.Select(v => v is null ? null : JsonValue.Create(v)).ToArray())).ToArray());
+        return frames.ToJsonString();
+    }
+}
