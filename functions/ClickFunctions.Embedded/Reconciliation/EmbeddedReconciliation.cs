@@ -1,0 +1,48 @@
+using ClickFunctions.Reconciliation;
+using Microsoft.Extensions.Logging;
+
+namespace ClickFunctions.Embedded.Reconciliation;
+
+/// <summary>
+/// One reconciliation run in the embedded shape: the core <see cref="Reconciler"/> over the local log and the DuckDB
+/// store, then the JSON report in the data directory and a one-line summary in the log. Used by the host's
+/// periodic run and by the <c>reconcile</c> command.
+/// </summary>
+public sealed partial class EmbeddedReconciliation(Reconciler reconciler, ReconcileReports reports, ILogger<EmbeddedReconciliation> logger)
+{
+    public Reconciler Reconciler => reconciler;
+
+    public async Task<(ReconcileReport Report, string Path)> RunAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        var report = await reconciler.ReconcileAsync(from, to, cancellationToken).ConfigureAwait(false);
+        string path = reports.Write(report);
+        LogSummary(report);
+        return (report, path);
+    }
+
+    public async Task<(ReconcileReport Report, string Path)> RunDueWindowAsync(CancellationToken cancellationToken)
+    {
+        var (from, to) = reconciler.DueWindow();
+        return await RunAsync(from, to, cancellationToken).ConfigureAwait(false);
+    }
+
+    public void LogSummary(ReconcileReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var level = report.Status switch
+        {
+            ReconcileStatus.Matched => LogLevel.Information,
+            ReconcileStatus.Corrected or ReconcileStatus.Unsettled or ReconcileStatus.WindowOpen => LogLevel.Warning,
+            _ => LogLevel.Error,
+        };
+        Log.Summary(logger, level, report.From, report.To, report.Status, report.EventsRead, report.KeysCompared, report.KeysCorrected,
+            report.AbsoluteClickDifference, report.AbsoluteInvalidClickDifference, report.Gaps.Count, report.DurationMs, report.Message ?? "");
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1, Message = "Reconcile [{From:O}, {To:O}) {Status}: {EventsRead} events read, {KeysCompared} keys compared, {KeysCorrected} corrected, |Δclicks| {ClickDifference}, |Δinvalid| {InvalidDifference}, {Gaps} gaps, {DurationMs:F0} ms. {Message}")]
+        public static partial void Summary(ILogger logger, LogLevel level, DateTimeOffset from, DateTimeOffset to, ReconcileStatus status, long eventsRead,
+            int keysCompared, int keysCorrected, long clickDifference, long invalidDifference, int gaps, double durationMs, string message);
+    }
+}

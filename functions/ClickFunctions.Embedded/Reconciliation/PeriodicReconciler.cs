@@ -1,0 +1,48 @@
+using ClickFunctions.Reconciliation;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ClickFunctions.Embedded.Reconciliation;
+
+/// <summary>
+/// Reconciles the newest closed window every <see cref="ReconcileOptions.Interval"/> while the local host runs. It
+/// shares the host's store (one DuckDB writer process) and only corrects windows the consumer has fully counted.
+/// </summary>
+public sealed partial class PeriodicReconciler(
+    EmbeddedReconciliation reconciliation,
+    IOptions<ReconcileOptions> options,
+    TimeProvider time,
+    ILogger<PeriodicReconciler> logger) : BackgroundService
+{
+    /// <summary>Runs completed since start (diagnostics and tests).</summary>
+    public int Runs { get; private set; }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.Interval, time);
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        {
+            try
+            {
+                await reconciliation.RunDueWindowAsync(stoppingToken).ConfigureAwait(false);
+                Runs++;
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // The next tick reconciles an overlapping window again; nothing half-written (corrections are one transaction).
+                Log.RunFailed(logger, e);
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Error, "Periodic reconciliation failed; the next run retries.")]
+        public static partial void RunFailed(ILogger logger, Exception exception);
+    }
+}
