@@ -1,6 +1,7 @@
 using ClickFunctions.Aggregation;
 using ClickFunctions.Embedded.Consumer;
 using ClickFunctions.Embedded.Log;
+using ClickFunctions.Embedded.Reconciliation;
 using ClickFunctions.Embedded.Store;
 using ClickFunctions.Hosting;
 using ClickFunctions.Hosting.Http;
@@ -40,6 +41,7 @@ public static class LocalHostExtensions
             sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<IClickLog>(sp => sp.GetRequiredService<LocalClickLog>());
         builder.AddEmbeddedAggregation(dataDirectory);
+        builder.AddEmbeddedReconciliation(dataDirectory);
         services.AddSingleton(new StartupNotes(dataDirectory, notes));
         services.AddHostedService<StartupBanner>();
         return builder;
