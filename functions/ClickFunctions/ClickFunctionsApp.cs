@@ -14,6 +14,7 @@ using ClickFunctions.Functions.Queries;
 using ClickFunctions.Functions.Reconciliation;
 using ClickFunctions.Functions.Telemetry;
 using ClickFunctions.Hosting;
+using ClickFunctions.Hosting.Http;
 using ClickFunctions.Ports;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Configuration;
@@ -46,7 +47,7 @@ public static class ClickFunctionsApp
         services.AddOptions<CaptureBlobOptions>().BindConfiguration(CaptureBlobOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<KustoOptions>().BindConfiguration(KustoOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ReconcileOptions>().BindConfiguration(ReconcileOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<AdvertiserPrincipalOptions>().BindConfiguration(AdvertiserPrincipalOptions.Section)
+        services.AddOptions<AdvertiserPrincipalOptions>().Configure<IConfiguration>(AdvertiserPrincipalOptions.Bind)
             .Validate(o => o.Advertisers.Values.All(a => !string.IsNullOrWhiteSpace(a.PrincipalId)), "Every Advertisers:<id> entry needs a PrincipalId.")
             .ValidateOnStart();
         // Dedup horizon is one setting for both hosts (Dedup:Horizon); the claims tables read it from there.
@@ -102,7 +103,8 @@ public static class ClickFunctionsApp
         services.AddSingleton<IClickQueries>(sp => sp.GetRequiredService<KustoBucketQueries>());
         services.AddSingleton<IBucketSink, KustoBucketSink>();
         services.AddSingleton<AdvertiserPrincipals>();
-        services.AddSingleton<QueryClicksHandler>();
+        services.AddSingleton<IAdvertiserIdentity>(sp => sp.GetRequiredService<AdvertiserPrincipals>());
+        builder.AddQueryApi();
         services.AddSingleton<ClickAggregator>();
         services.AddSingleton<AzureReconciliation>();
 

@@ -1,6 +1,8 @@
 using System.Text;
 using System.Text.Json;
+using ClickFunctions.Hosting.Http;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace ClickFunctions.Functions.Queries;
@@ -11,12 +13,22 @@ public sealed class AdvertiserPrincipal
     public string PrincipalId { get; set; } = "";
 }
 
-/// <summary>Section <c>Advertisers</c>: <c>Advertisers:&lt;advertiserId&gt;:PrincipalId</c>.</summary>
+/// <summary>Section <c>Advertisers</c>: <c>Advertisers:&lt;advertiserId&gt;:PrincipalId</c> (the local host reads <c>ApiKey</c> from the same entries).</summary>
 public sealed class AdvertiserPrincipalOptions
 {
     public const string Section = "Advertisers";
 
     public Dictionary<string, AdvertiserPrincipal> Advertisers { get; } = new(StringComparer.Ordinal);
+
+    public static void Bind(AdvertiserPrincipalOptions options, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(configuration);
+        foreach (var advertiser in configuration.GetSection(Section).GetChildren())
+        {
+            options.Advertisers[advertiser.Key] = new AdvertiserPrincipal { PrincipalId = advertiser[nameof(AdvertiserPrincipal.PrincipalId)] ?? "" };
+        }
+    }
 }
 
 /// <summary>
@@ -24,7 +36,7 @@ public sealed class AdvertiserPrincipalOptions
 /// <c>X-MS-CLIENT-PRINCIPAL-ID</c> / <c>X-MS-CLIENT-PRINCIPAL</c> to the app, stripping any the client sent. These
 /// headers are trustworthy only behind Easy Auth, which the infra enables with unauthenticated requests refused.
 /// </summary>
-public sealed class AdvertiserPrincipals
+public sealed class AdvertiserPrincipals : IAdvertiserIdentity
 {
     public const string PrincipalIdHeader = "X-MS-CLIENT-PRINCIPAL-ID";
     public const string PrincipalHeader = "X-MS-CLIENT-PRINCIPAL";
@@ -40,6 +52,12 @@ public sealed class AdvertiserPrincipals
         {
             _advertiserByPrincipal[entry.PrincipalId.Trim()] = advertiserId;
         }
+    }
+
+    public ValueTask<string?> ResolveAsync(HttpContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return ValueTask.FromResult(Resolve(context.Request));
     }
 
     /// <summary>The caller's advertiser id, or null when the caller is anonymous or not an advertiser.</summary>

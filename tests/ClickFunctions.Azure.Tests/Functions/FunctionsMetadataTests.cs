@@ -36,7 +36,7 @@ public sealed class FunctionsMetadataTests
         Assert.Equal("httpTrigger", trigger.GetProperty("type").GetString());
         Assert.Equal(["get"], trigger.GetProperty("methods").EnumerateArray().Select(m => m.GetString()!.ToLowerInvariant()));
         string route = trigger.GetProperty("route").GetString()!;
-        Assert.Equal("api/{resource}/{id}/{collection}", route);
+        Assert.Equal("api/{resource:alpha}/{id}/{collection:alpha}", route);
     }
 
     [Fact]
