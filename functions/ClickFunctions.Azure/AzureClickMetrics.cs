@@ -5,7 +5,7 @@ namespace ClickFunctions.Azure;
 
 /// <summary>
 /// The Azure adapters' instruments on meter "ClickFunctions" (the same meter as <see cref="ClickMetrics"/>; the
-/// workbook and alerts in infra/ use these names).
+/// workbook and alerts in infra/ use these names). reconcile.drift and reconcile.gaps are the core ReconcileMetrics.
 /// </summary>
 public sealed class AzureClickMetrics
 {
@@ -17,8 +17,6 @@ public sealed class AzureClickMetrics
     private readonly Counter<long> _invalid;
     private readonly Counter<long> _ingestionFailures;
     private readonly Histogram<double> _lag;
-    private readonly Counter<long> _drift;
-    private readonly Counter<long> _gaps;
 
     public AzureClickMetrics(IMeterFactory meterFactory)
     {
@@ -32,8 +30,6 @@ public sealed class AzureClickMetrics
         _invalid = meter.CreateCounter<long>("clicks.invalid", description: "Invalid clicks counted by the aggregator, by reason.");
         _ingestionFailures = meter.CreateCounter<long>("aggregate.ingestion.failures", description: "Bucket ingestions into ADX that failed (the batch is retried).");
         _lag = meter.CreateHistogram<double>("aggregate.lag", "s", "From Event Hubs enqueued time to aggregation.");
-        _drift = meter.CreateCounter<long>("reconcile.drift", description: "Absolute click difference corrected by reconciliation.");
-        _gaps = meter.CreateCounter<long>("reconcile.gaps", description: "Sequence-number gaps found in the raw Capture files.");
     }
 
     public void Published(int clicks, TimeSpan latency)
@@ -54,10 +50,4 @@ public sealed class AzureClickMetrics
     public void IngestionFailed() => _ingestionFailures.Add(1);
 
     public void Lag(TimeSpan lag) => _lag.Record(lag.TotalSeconds);
-
-    public void Reconciled(long drift, long gaps)
-    {
-        _drift.Add(drift);
-        _gaps.Add(gaps);
-    }
 }

@@ -11,7 +11,9 @@ using ClickFunctions.Azure.Kusto;
 using ClickFunctions.Azure.Tables;
 using ClickFunctions.Functions.Aggregation;
 using ClickFunctions.Functions.Queries;
+using ClickFunctions.Aggregation;
 using ClickFunctions.Functions.Reconciliation;
+using ClickFunctions.Reconciliation;
 using ClickFunctions.Functions.Telemetry;
 using ClickFunctions.Hosting;
 using ClickFunctions.Hosting.Http;
@@ -47,17 +49,13 @@ public static class ClickFunctionsApp
         services.AddOptions<CaptureBlobOptions>().BindConfiguration(CaptureBlobOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<KustoOptions>().BindConfiguration(KustoOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ReconcileOptions>().BindConfiguration(ReconcileOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ReconcileReportOptions>().BindConfiguration(ReconcileOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<DedupOptions>().BindConfiguration(DedupOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AdvertiserPrincipalOptions>().Configure<IConfiguration>(AdvertiserPrincipalOptions.Bind)
             .Validate(o => o.Advertisers.Values.All(a => !string.IsNullOrWhiteSpace(a.PrincipalId)), "Every Advertisers:<id> entry needs a PrincipalId.")
             .ValidateOnStart();
-        // Dedup horizon is one setting for both hosts (Dedup:Horizon); the claims tables read it from there.
-        services.PostConfigure<TableClaimOptions>(o =>
-        {
-            if (builder.Configuration.GetValue<TimeSpan?>("Dedup:Horizon") is { } horizon)
-            {
-                o.DedupHorizon = horizon;
-            }
-        });
+        // The dedup horizon is one setting for both hosts (Dedup:Horizon); the claims tables take it from there.
+        services.AddOptions<TableClaimOptions>().Configure<IOptions<DedupOptions>>((o, dedup) => o.DedupHorizon = dedup.Value.Horizon);
 
         // Identity-based connections only: the app's managed identity in Azure, a developer's login elsewhere.
         // DefaultAzureCredential is lazy: nothing is fetched until a token is needed.
@@ -106,6 +104,15 @@ public static class ClickFunctionsApp
         services.AddSingleton<IAdvertiserIdentity>(sp => sp.GetRequiredService<AdvertiserPrincipals>());
         builder.AddQueryApi();
         services.AddSingleton<ClickAggregator>();
+        services.AddSingleton<KustoBucketCorrections>();
+        services.AddSingleton<ReconcileMetrics>();
+        services.AddSingleton(sp => new Reconciler(
+            sp.GetRequiredService<CaptureBlobSource>(),
+            sp.GetRequiredService<KustoBucketCorrections>(),
+            sp.GetRequiredService<IOptions<ReconcileOptions>>().Value,
+            sp.GetRequiredService<IOptions<DedupOptions>>().Value.Horizon,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ReconcileMetrics>()));
         services.AddSingleton<AzureReconciliation>();
 
         builder.AddClickTelemetry(credential);

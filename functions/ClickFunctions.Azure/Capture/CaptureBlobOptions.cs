@@ -21,6 +21,10 @@ public sealed class CaptureBlobOptions
     [Required]
     public string EventHub { get; set; } = "clicks";
 
+    /// <summary>The longest capture time window configured on the hub (Capture allows 1 to 15 minutes).</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "00:15:00")]
+    public TimeSpan FileWindow { get; set; } = TimeSpan.FromMinutes(15);
+
     /// <summary>Where the aggregator sets malformed events aside (same storage account).</summary>
     [Required]
     public string DeadLetterContainer { get; set; } = "deadletters";

@@ -18,8 +18,21 @@ public sealed record CaptureBlob(string Name, string Partition, DateTimeOffset W
 /// name format), read with the one Capture reader (<see cref="CaptureFileReader"/>; codecs null and deflate).
 /// Empty files (zero bytes, or an Avro header with no blocks: Capture writes those for idle windows) hold no events.
 /// </summary>
-public sealed partial class CaptureBlobSource(BlobServiceClient service, IOptions<CaptureBlobOptions> options, ILogger<CaptureBlobSource> logger)
+public sealed partial class CaptureBlobSource(BlobServiceClient service, IOptions<CaptureBlobOptions> options, ILogger<CaptureBlobSource> logger) : IRawEventSource
 {
+    /// <summary>
+    /// The files that can hold events enqueued in [enqueuedFrom, enqueuedTo): a file is named by the start of its
+    /// capture window, so files starting up to <see cref="CaptureBlobOptions.FileWindow"/> before the range count too.
+    /// Per partition in time (so sequence) order; Capture names carry no sequence number to expect.
+    /// </summary>
+    public async IAsyncEnumerable<RawEventFile> ReadAsync(DateTimeOffset enqueuedFrom, DateTimeOffset enqueuedTo, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var blob in ListAsync(enqueuedFrom - _options.FileWindow, enqueuedTo, cancellationToken).ConfigureAwait(false))
+        {
+            yield return new RawEventFile(blob.Partition, blob.Name, null, await ReadBlobAsync(blob, cancellationToken).ConfigureAwait(false));
+        }
+    }
+
     private readonly CaptureBlobOptions _options = options.Value;
 
     private BlobContainerClient Container => service.GetBlobContainerClient(_options.Container);
@@ -61,7 +74,7 @@ public sealed partial class CaptureBlobSource(BlobServiceClient service, IOption
     }
 
     /// <summary>Every event of the Capture files whose window starts in [from, to).</summary>
-    public async IAsyncEnumerable<RawEvent> ReadAsync(DateTimeOffset from, DateTimeOffset to, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<RawEvent> ReadEventsAsync(DateTimeOffset from, DateTimeOffset to, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await foreach (var blob in ListAsync(from, to, cancellationToken).ConfigureAwait(false))
         {

@@ -28,18 +28,25 @@ public static class BucketRows
             {
                 continue;
             }
-            var reasons = new SortedDictionary<string, long>(StringComparer.Ordinal);
-            for (int i = 1; i < BucketCounts.ReasonSlots; i++)
-            {
-                if (counts.InvalidByReason[i] != 0)
-                {
-                    reasons[((ClickReason)i).Code()] = counts.InvalidByReason[i];
-                }
-            }
             rows.Add(new BucketRow(RowId(source, batchId, key), key.AdvertiserId, key.CampaignId, key.AdId, key.Minute,
-                counts.Clicks, counts.InvalidClicks, reasons, source, batchId));
+                counts.Clicks, counts.InvalidClicks, Reasons(counts), source, batchId));
         }
         return rows;
+    }
+
+    /// <summary>Invalid clicks by reason code, non-zero reasons only (corrections may be negative).</summary>
+    public static SortedDictionary<string, long> Reasons(BucketCounts counts)
+    {
+        ArgumentNullException.ThrowIfNull(counts);
+        var reasons = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        for (int i = 1; i < BucketCounts.ReasonSlots; i++)
+        {
+            if (counts.InvalidByReason[i] != 0)
+            {
+                reasons[((ClickReason)i).Code()] = counts.InvalidByReason[i];
+            }
+        }
+        return reasons;
     }
 
     public static string RowId(string source, string batchId, BucketKey key)

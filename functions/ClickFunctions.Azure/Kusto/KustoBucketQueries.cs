@@ -3,10 +3,8 @@ using ClickFunctions.Queries;
 
 namespace ClickFunctions.Azure.Kusto;
 
-public sealed record StoredBucket(string AdvertiserId, string CampaignId, string AdId, DateTimeOffset BucketStart, long Clicks, long InvalidClicks);
-
 /// <summary>
-/// The query API and the reconciler read ADX through the embedded Kusto/*.kql with typed query parameters.
+/// The query API reads ADX through the embedded Kusto/*.kql with typed query parameters.
 /// Every query is scoped to the authenticated advertiser (the app's identity sees all rows; it filters itself).
 /// </summary>
 public sealed class KustoBucketQueries(KustoClient kusto) : IClickQueries
@@ -59,19 +57,5 @@ public sealed class KustoBucketQueries(KustoClient kusto) : IClickQueries
             KustoTable.GetInt64(r[clicks]) ?? 0, KustoTable.GetInt64(r[invalid]) ?? 0)).ToList();
         ads.Sort(AdvertiserAds.Order);
         return new AdvertiserAds(query.AdvertiserId, query.Range.From.UtcDateTime, query.Range.To.UtcDateTime, ads);
-    }
-
-        /// <summary>Stored (deduplicated) counts of every bucket in [from, to), for reconciliation.</summary>
-    public async Task<IReadOnlyList<StoredBucket>> BucketCountsAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
-    {
-        var table = await kusto.QueryAsync(KustoQueries.BucketCounts, new Dictionary<string, KustoParameter>(StringComparer.Ordinal)
-        {
-            ["fromTime"] = KustoParameter.Time(from),
-            ["toTime"] = KustoParameter.Time(to),
-        }, cancellationToken).ConfigureAwait(false);
-        int adv = table.Ordinal("AdvertiserId"), campaign = table.Ordinal("CampaignId"), ad = table.Ordinal("AdId"), start = table.Ordinal("BucketStart"),
-            clicks = table.Ordinal("Clicks"), invalid = table.Ordinal("InvalidClicks");
-        return table.Rows.Select(r => new StoredBucket(KustoTable.GetString(r[adv]) ?? "", KustoTable.GetString(r[campaign]) ?? "", KustoTable.GetString(r[ad]) ?? "",
-            KustoTable.GetDateTime(r[start]) ?? default, KustoTable.GetInt64(r[clicks]) ?? 0, KustoTable.GetInt64(r[invalid]) ?? 0)).ToList();
     }
 }

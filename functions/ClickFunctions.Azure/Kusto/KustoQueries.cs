@@ -11,7 +11,7 @@ public static class KustoQueries
 
     public static string AdvertiserAds => Load("AdvertiserAds");
 
-    public static string BucketCounts => Load("BucketCounts");
+    public static string StoredBuckets => Load("StoredBuckets");
 
     public static string Load(string name) => Cache.GetOrAdd(name, static n =>
     {

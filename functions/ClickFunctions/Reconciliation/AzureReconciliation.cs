@@ -1,50 +1,56 @@
-using ClickFunctions.Azure.Capture;
-using ClickFunctions.Azure.Kusto;
-using ClickFunctions.Clicks;
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+using System.Text.Json;
+using Azure.Storage.Blobs;
+using ClickFunctions.Reconciliation;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace ClickFunctions.Functions.Reconciliation;
 
+/// <summary>Section <c>Reconcile</c>, the Azure part: where run reports go (the rest is the core <see cref="ReconcileOptions"/>).</summary>
+public sealed class ReconcileReportOptions
+{
+    [Required]
+    public string ReportContainer { get; set; } = "reconciliation";
+}
+
 /// <summary>
-/// The Azure side of reconciliation: picks the newest closed window, and gives the core reconciler its Azure
-/// sources: raw events from Capture blobs (<see cref="CaptureBlobSource"/>) and stored counts from ADX
-/// (<see cref="KustoBucketQueries.BucketCountsAsync"/>); corrections go back as bucket rows with Source "correction".
+/// ReconcileClicks' work: the core <see cref="Reconciler"/> over the newest closed window, reading Capture blobs
+/// and ADX, correcting ADX; the JSON report goes to Blob Storage, the summary to the log, the figures to metrics.
+/// Gaps or unreadable raw data make the run fail (so the timer's failure is visible), after the report is written.
 /// </summary>
 public sealed partial class AzureReconciliation(
-    CaptureBlobSource capture,
-    KustoBucketQueries stored,
-    IOptions<ReconcileOptions> options,
-    TimeProvider time,
+    Reconciler reconciler,
+    BlobServiceClient blobs,
+    IOptions<ReconcileReportOptions> options,
     ILogger<AzureReconciliation> logger)
 {
-    private readonly ReconcileOptions _options = options.Value;
-
-    /// <summary>[from, to): the newest <see cref="ReconcileOptions.Span"/> whose every event is surely captured.</summary>
-    public (DateTimeOffset From, DateTimeOffset To) DueWindow()
+    public async Task<ReconcileReport> RunDueWindowAsync(CancellationToken cancellationToken)
     {
-        var to = TimeBuckets.FloorToMinute(time.GetUtcNow() - _options.CaptureWindow - _options.AllowedLateness);
-        return (to - _options.Span, to);
+        var (from, to) = reconciler.DueWindow();
+        var report = await reconciler.ReconcileAsync(from, to, cancellationToken).ConfigureAwait(false);
+        await WriteReportAsync(report, cancellationToken).ConfigureAwait(false);
+        Log.Summary(logger, report.Status.ToString(), from, to, report.EventsRead, report.KeysCompared, report.KeysCorrected, report.AbsoluteClickDifference, report.Gaps.Count);
+        if (report.Status is ReconcileStatus.Gaps or ReconcileStatus.Unreadable)
+        {
+            throw new InvalidOperationException($"Reconciliation of [{from:O}, {to:O}) did not run: {report.Message}");
+        }
+        return report;
     }
 
-    public async Task RunDueWindowAsync(CancellationToken cancellationToken)
+    private async Task WriteReportAsync(ReconcileReport report, CancellationToken cancellationToken)
     {
-        var (from, to) = DueWindow();
-        long events = 0;
-        // Capture files are named by window start; a file that began before `from` can still hold events of the window.
-        await foreach (var raw in capture.ReadAsync(from - _options.CaptureWindow, to, cancellationToken).ConfigureAwait(false))
-        {
-            events++;
-        }
-        var buckets = await stored.BucketCountsAsync(from, to, cancellationToken).ConfigureAwait(false);
-        // The recount and correction logic is the core reconciler's (issue 6); until it is wired here this run only
-        // proves both sources are readable and says so, rather than pretending to reconcile.
-        Log.SourcesRead(logger, from, to, events, buckets.Count);
+        var container = blobs.GetBlobContainerClient(options.Value.ReportContainer);
+        await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        string name = string.Create(CultureInfo.InvariantCulture, $"{report.From:yyyy/MM/dd/HHmm}-{report.To:HHmm}.json");
+        var json = JsonSerializer.SerializeToUtf8Bytes(report, ReconcileJson.Default.ReconcileReport);
+        await container.GetBlobClient(name).UploadAsync(new BinaryData(json), overwrite: true, cancellationToken).ConfigureAwait(false);
     }
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Warning, "Reconcile [{From}, {To}): read {Events} Capture events and {Buckets} stored buckets; the core reconciler is not wired yet, nothing corrected")]
-        public static partial void SourcesRead(ILogger logger, DateTimeOffset from, DateTimeOffset to, long events, int buckets);
+        [LoggerMessage(1, LogLevel.Information, "Reconcile {Status} [{From}, {To}): {Events} events read, {Compared} keys compared, {Corrected} corrected, click difference {Difference}, {Gaps} gaps")]
+        public static partial void Summary(ILogger logger, string status, DateTimeOffset from, DateTimeOffset to, long events, int compared, int corrected, long difference, int gaps);
     }
 }

@@ -66,7 +66,7 @@ public sealed class CaptureBlobSourceTests(Azurite azurite)
         var window = new DateTimeOffset(2016, 11, 3, 9, 0, 0, TimeSpan.Zero);
         await Upload(PathFor("1", window), fixture);
 
-        var events = await Source().ReadAsync(window, window.AddMinutes(5), TestContext.Current.CancellationToken).ToListAsync(TestContext.Current.CancellationToken);
+        var events = await Source().ReadEventsAsync(window, window.AddMinutes(5), TestContext.Current.CancellationToken).ToListAsync(TestContext.Current.CancellationToken);
 
         var single = Assert.Single(events);
         Assert.Equal("1", single.Partition);
@@ -86,7 +86,7 @@ public sealed class CaptureBlobSourceTests(Azurite azurite)
         var file = AvroFile(Codec.CreateCodec(Codec.Type.Deflate), clicks.Select((c, i) => ((long)i, window.AddSeconds(i), ClickWireFormat.Encode(c))).ToArray());
         await Upload(PathFor("0", window), file);
 
-        var events = await Source().ReadAsync(window, window.AddMinutes(1), TestContext.Current.CancellationToken).ToListAsync(TestContext.Current.CancellationToken);
+        var events = await Source().ReadEventsAsync(window, window.AddMinutes(1), TestContext.Current.CancellationToken).ToListAsync(TestContext.Current.CancellationToken);
 
         Assert.Equal(Enumerable.Range(0, 20).Select(i => (long)i), events.Select(e => e.SequenceNumber));
         Assert.Equal(clicks, events.Select(e => ClickWireFormat.Decode(e.Body.Span)));
@@ -100,7 +100,7 @@ public sealed class CaptureBlobSourceTests(Azurite azurite)
         await Upload(PathFor("0", window.AddMinutes(1)), AvroFile(Codec.CreateCodec(Codec.Type.Null)));
         await Upload(PathFor("0", window.AddMinutes(2)), AvroFile(Codec.CreateCodec(Codec.Type.Null), (7, window.AddMinutes(2), [1, 2, 3])));
 
-        var events = await Source().ReadAsync(window, window.AddMinutes(5), TestContext.Current.CancellationToken).ToListAsync(TestContext.Current.CancellationToken);
+        var events = await Source().ReadEventsAsync(window, window.AddMinutes(5), TestContext.Current.CancellationToken).ToListAsync(TestContext.Current.CancellationToken);
 
         Assert.Equal(7, Assert.Single(events).SequenceNumber);
     }

@@ -13,7 +13,7 @@ public static class V2Responses
         var frames = JsonNode.Parse(KustoClientConformanceTests.Recorded("python-zero_results.json"))!.AsArray();
         var primary = frames.Single(f => (string?)f!["TableKind"] == "PrimaryResult")!;
         primary["Columns"] = new JsonArray(columns.Select(c => (JsonNode)new JsonObject { ["ColumnName"] = c.Name, ["ColumnType"] = c.Type }).ToArray());
-        primary["Rows"] = new JsonArray(rows.Select(r => (JsonNode)new JsonArray(r.Select(v => v is null ? null : JsonValue.Create(v)).ToArray())).ToArray());
+        primary["Rows"] = new JsonArray(rows.Select(r => (JsonNode)new JsonArray(r.Select(v => v switch { null => null, JsonNode node => node.DeepClone(), _ => (JsonNode?)JsonValue.Create(v) }).ToArray())).ToArray());
         return frames.ToJsonString();
     }
 }
