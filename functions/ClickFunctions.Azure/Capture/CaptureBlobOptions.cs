@@ -21,7 +21,10 @@ public sealed class CaptureBlobOptions
     [Required]
     public string EventHub { get; set; } = "clicks";
 
-    /// <summary>The longest capture time window configured on the hub (Capture allows 1 to 15 minutes).</summary>
+    /// <summary>
+    /// The capture time window configured on the hub (Capture allows 1 to 15 minutes). The Functions app sets it from
+    /// <c>Reconcile:CaptureWindow</c>, so the window is configured once.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:01:00", "00:15:00")]
     public TimeSpan FileWindow { get; set; } = TimeSpan.FromMinutes(15);
 
