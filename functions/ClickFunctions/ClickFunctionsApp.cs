@@ -57,8 +57,13 @@ public static class ClickFunctionsApp
         // The dedup horizon is one setting for both hosts (Dedup:Horizon); the claims tables take it from there.
         services.AddOptions<TableClaimOptions>().Configure<IOptions<DedupOptions>>((o, dedup) => o.DedupHorizon = dedup.Value.Horizon);
         // Capture files are named by the start of their window; Reconcile:CaptureWindow is that window (one setting).
-        services.AddOptions<CaptureBlobOptions>().Configure<IOptions<ReconcileOptions>>((o, reconcile) =>
-            o.FileWindow = reconcile.Value.CaptureWindow > TimeSpan.FromMinutes(1) ? reconcile.Value.CaptureWindow : TimeSpan.FromMinutes(1));
+        services.AddOptions<CaptureBlobOptions>().Configure<IConfiguration>((o, configuration) =>
+        {
+            if (configuration.GetValue<TimeSpan?>(ReconcileOptions.Section + ":" + nameof(ReconcileOptions.CaptureWindow)) is { } window)
+            {
+                o.FileWindow = TimeSpan.FromTicks(Math.Clamp(window.Ticks, TimeSpan.TicksPerMinute, 15 * TimeSpan.TicksPerMinute));
+            }
+        });
 
         // Identity-based connections only: the app's managed identity in Azure, a developer's login elsewhere.
         // DefaultAzureCredential is lazy: nothing is fetched until a token is needed.
