@@ -59,30 +59,47 @@ public sealed partial class KustoClient(HttpClient http, TokenCredential credent
         return KustoFrames.ParseV1FirstTable(document.RootElement, requestId);
     }
 
-    /// <summary>Streams bucket rows into the bucket table (one request, MultiJson, the table's JSON mapping).</summary>
+    /// <summary>
+    /// Streams bucket rows into the bucket table (MultiJson, the table's JSON mapping), in requests of at most
+    /// <see cref="KustoOptions.MaxIngestBytes"/>. If a later request fails after an earlier one succeeded, the caller's
+    /// retry sends the same rows again with the same row ids, which the dedup view collapses.
+    /// </summary>
     public async Task IngestBucketsAsync(IReadOnlyCollection<BucketRow> rows, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        if (rows.Count == 0)
-        {
-            return;
-        }
         using var payload = new MemoryStream();
+        int count = 0;
         foreach (var row in rows)
         {
-            JsonSerializer.Serialize(payload, row, KustoJsonContext.Default.BucketRow);
+            byte[] line = JsonSerializer.SerializeToUtf8Bytes(row, KustoJsonContext.Default.BucketRow);
+            if (payload.Length > 0 && payload.Length + line.Length + 1 > _options.MaxIngestBytes)
+            {
+                await IngestAsync(payload.ToArray(), count, cancellationToken).ConfigureAwait(false);
+                payload.SetLength(0);
+                count = 0;
+            }
+            payload.Write(line);
             payload.WriteByte((byte)'\n');
+            count++;
         }
+        if (count > 0)
+        {
+            await IngestAsync(payload.ToArray(), count, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task IngestAsync(byte[] payload, int rows, CancellationToken cancellationToken)
+    {
         string path = string.Create(CultureInfo.InvariantCulture,
             $"v1/rest/ingest/{Uri.EscapeDataString(_options.Database)}/{Uri.EscapeDataString(_options.BucketTable)}?streamFormat=MultiJson&mappingName={Uri.EscapeDataString(_options.BucketMapping)}");
         string requestId = NewRequestId("Ingest");
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_options.ClusterUri!, path));
         await AddHeadersAsync(request, requestId, cancellationToken).ConfigureAwait(false);
-        request.Content = new ByteArrayContent(payload.ToArray());
+        request.Content = new ByteArrayContent(payload);
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         await EnsureSuccessAsync(response, requestId, cancellationToken).ConfigureAwait(false);
-        Log.Ingested(logger, rows.Count, requestId);
+        Log.Ingested(logger, rows, requestId);
     }
 
     private async Task<HttpRequestMessage> NewRequestAsync(string path, string requestId, KustoRequest body, CancellationToken cancellationToken)

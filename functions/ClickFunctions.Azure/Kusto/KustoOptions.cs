@@ -24,6 +24,10 @@ public sealed class KustoOptions
     [Required]
     public string BucketMapping { get; set; } = "ClickBucketsJson";
 
+    /// <summary>Streaming ingestion takes at most 4 MB per request; larger batches of rows go in several requests.</summary>
+    [Range(1024, 4_000_000)]
+    public int MaxIngestBytes { get; set; } = 3_500_000;
+
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan QueryTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -116,6 +116,29 @@ public sealed class KustoBucketQueriesTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Rows_beyond_the_request_size_limit_go_in_several_ingestion_requests_and_none_is_lost()
+    {
+        var buckets = Enumerable.Range(0, 50).ToDictionary(
+            i => new BucketKey("adv-1", "cmp-1", $"ad-{i}", From),
+            _ => { var c = new BucketCounts(); c.Add(ClickReason.Valid); return c; });
+        var client = new KustoClient(new HttpClient(), _server.Credential,
+            Microsoft.Extensions.Options.Options.Create(new KustoOptions { ClusterUri = _server.BaseAddress, Database = "clicks", MaxIngestBytes = 4096 }),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<KustoClient>.Instance);
+        var bodies = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        for (int i = 0; i < 10; i++)
+        {
+            _server.Expect("POST", "/v1/rest/ingest/clicks/ClickBuckets?streamFormat=MultiJson&mappingName=ClickBucketsJson", 200, """{"Tables":[]}""",
+                r => { bodies.Enqueue(r.Body); return r.Body.Length <= 4096 ? null : "request over the limit"; });
+        }
+        await new KustoBucketSink(client).WriteAsync("0:1-50", buckets, TestContext.Current.CancellationToken);
+        Assert.Empty(_server.Mismatches);
+        Assert.True(bodies.Count > 1);
+        var ads = bodies.SelectMany(b => b.Split('\n', StringSplitOptions.RemoveEmptyEntries)).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("adId").GetString()).ToList();
+        Assert.Equal(50, ads.Distinct().Count());
+        Assert.Equal(50, ads.Count);
+    }
+
+    [Fact]
     public void Row_ids_are_the_same_for_the_same_batch_and_differ_across_batches_and_buckets()
     {
         var key = new BucketKey("adv-1", "cmp-1", "ad-1", From);
