@@ -26,6 +26,19 @@ public static class AdKey
         return unchecked((long)hash);
     }
 
+    /// <summary>Buckets per index page: a page is one ad's run of 1,024 consecutive minutes, hours or days.</summary>
+    public const long PageBuckets = 1024;
+
+    /// <summary>Pages per ad key: 2^32 bucket numbers / <see cref="PageBuckets"/>.</summary>
+    public const long PagesPerAd = (1L << 32) / PageBuckets;
+
+    /// <summary>
+    /// The page of a bucket, indexed on its own so one query fetches an ad's range with a few equality lookups
+    /// (a day at minute: 1-2 pages; a month at hour: 1-2; a year at day: 1-2).
+    /// </summary>
+    public static System.Numerics.BigInteger PageKey(long adKey, long page) =>
+        (new System.Numerics.BigInteger(adKey) * PagesPerAd) + page;
+
     /// <summary>The HUGEINT key of one bucket: the ad key in the high bits, the bucket number (Unix minute, hour or day) below.</summary>
     public static System.Numerics.BigInteger RowKey(long adKey, long bucketNumber) =>
         (new System.Numerics.BigInteger(adKey) << 32) + bucketNumber;

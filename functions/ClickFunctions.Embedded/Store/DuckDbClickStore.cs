@@ -47,7 +47,11 @@ public sealed class DuckDbClickStore : IClickQueries, IDisposable
         _writer = new DuckDBConnection(_connectionString);
         _writer.Open();
         CreateSchema();
-        _upserts = [.. Rollups.Select(r => UpsertSql(r.Table, r.Minutes))];
+        _upserts =
+        [
+            .. Rollups.Select(r => UpsertSql(r.Table, r.Minutes)),
+            "INSERT INTO ads SELECT ad_key, any_value(advertiser_id), any_value(ad_id), any_value(campaign_id) FROM staging_buckets GROUP BY ad_key ON CONFLICT DO NOTHING",
+        ];
     }
 
     public string Path { get; }
@@ -63,12 +67,14 @@ public sealed class DuckDbClickStore : IClickQueries, IDisposable
             sql.Append(CultureInfo.InvariantCulture, $"""
                 CREATE TABLE IF NOT EXISTS {table} (
                     k HUGEINT PRIMARY KEY,
+                    page HUGEINT NOT NULL,
                     advertiser_id VARCHAR NOT NULL,
                     campaign_id VARCHAR NOT NULL,
                     ad_id VARCHAR NOT NULL,
                     bucket_start TIMESTAMP NOT NULL,
                     clicks BIGINT NOT NULL,
                     invalid_clicks BIGINT NOT NULL{reasons});
+                CREATE INDEX IF NOT EXISTS {table}_page ON {table} (page);
 
                 """);
         }
@@ -81,6 +87,11 @@ public sealed class DuckDbClickStore : IClickQueries, IDisposable
                 minute BIGINT NOT NULL,
                 clicks BIGINT NOT NULL,
                 invalid_clicks BIGINT NOT NULL{reasons.Replace(" NOT NULL DEFAULT 0", "", StringComparison.Ordinal)});
+            CREATE TABLE IF NOT EXISTS ads (
+                ad_key BIGINT PRIMARY KEY,
+                advertiser_id VARCHAR NOT NULL,
+                ad_id VARCHAR NOT NULL,
+                campaign_id VARCHAR NOT NULL);
             CREATE TABLE IF NOT EXISTS claims (
                 id_hi UBIGINT NOT NULL,
                 id_lo UBIGINT NOT NULL,
@@ -106,8 +117,8 @@ public sealed class DuckDbClickStore : IClickQueries, IDisposable
         string reasonSums = string.Concat(InvalidReasons.Select(r => $", sum({ReasonColumn(r)})"));
         string reasonUpdates = string.Concat(InvalidReasons.Select(r => $", {ReasonColumn(r)} = {ReasonColumn(r)} + excluded.{ReasonColumn(r)}"));
         return string.Create(CultureInfo.InvariantCulture, $"""
-            INSERT INTO {table} (k, advertiser_id, campaign_id, ad_id, bucket_start, clicks, invalid_clicks{reasonColumns})
-            SELECT ad_key::HUGEINT * 4294967296 + minute // {minutes}, any_value(advertiser_id), any_value(campaign_id), any_value(ad_id),
+            INSERT INTO {table} (k, page, advertiser_id, campaign_id, ad_id, bucket_start, clicks, invalid_clicks{reasonColumns})
+            SELECT ad_key::HUGEINT * 4294967296 + minute // {minutes}, ad_key::HUGEINT * {AdKey.PagesPerAd} + minute // {minutes} // {AdKey.PageBuckets}, any_value(advertiser_id), any_value(campaign_id), any_value(ad_id),
                    epoch_ms((minute // {minutes}) * {minutes * 60_000}), sum(clicks), sum(invalid_clicks){reasonSums}
             FROM staging_buckets
             GROUP BY ad_key, minute // {minutes}
@@ -275,21 +286,33 @@ public sealed class DuckDbClickStore : IClickQueries, IDisposable
         var result = WithReader(connection =>
         {
             var buckets = new List<ClickBucket>();
+            long first = segment.Range.From.ToUnixTimeSeconds() / bucketSeconds;
+            long last = segment.Range.To.ToUnixTimeSeconds() / bucketSeconds - 1;
+            var lo = AdKey.RowKey(adKey, first);
+            var hi = AdKey.RowKey(adKey, last);
             using (var command = connection.CreateCommand())
             {
-                command.CommandText = $"""
-                    SELECT bucket_start, clicks, invalid_clicks FROM {table}
-                    WHERE k >= $lo AND k < $hi AND advertiser_id = $advertiser AND ad_id = $ad
-                    ORDER BY k
-                    """;
-                command.Parameters.Add(new DuckDBParameter("lo", AdKey.RowKey(adKey, segment.Range.From.ToUnixTimeSeconds() / bucketSeconds)));
-                command.Parameters.Add(new DuckDBParameter("hi", AdKey.RowKey(adKey, segment.Range.To.ToUnixTimeSeconds() / bucketSeconds)));
-                command.Parameters.Add(new DuckDBParameter("advertiser", query.AdvertiserId));
-                command.Parameters.Add(new DuckDBParameter("ad", query.AdId));
+                // One equality lookup per page of the index on `page`: DuckDB answers those from the ART index, while a
+                // range or IN filter, or any second predicate, makes it scan the table. Range and ids are checked here.
+                var sql = new StringBuilder("SELECT k, bucket_start, clicks, invalid_clicks, advertiser_id, ad_id FROM (");
+                long firstPage = first / AdKey.PageBuckets;
+                long lastPage = last / AdKey.PageBuckets;
+                for (long page = firstPage; page <= lastPage; page++)
+                {
+                    string name = "p" + (page - firstPage).ToString(CultureInfo.InvariantCulture);
+                    sql.Append(page == firstPage ? "" : " UNION ALL ")
+                        .Append(CultureInfo.InvariantCulture, $"SELECT k, bucket_start, clicks, invalid_clicks, advertiser_id, ad_id FROM {table} WHERE page = ${name}");
+                    command.Parameters.Add(new DuckDBParameter(name, AdKey.PageKey(adKey, page)));
+                }
+                command.CommandText = sql.Append(") ORDER BY k").ToString();
                 using var reader = command.ExecuteReader();
                 while (reader.Read())
                 {
-                    buckets.Add(new ClickBucket(DateTime.SpecifyKind(reader.GetDateTime(0), DateTimeKind.Utc), reader.GetInt64(1), reader.GetInt64(2)));
+                    var k = reader.GetFieldValue<BigInteger>(0);
+                    if (k >= lo && k <= hi && IsAd(reader, 4, query.AdvertiserId, query.AdId))
+                    {
+                        buckets.Add(new ClickBucket(DateTime.SpecifyKind(reader.GetDateTime(1), DateTimeKind.Utc), reader.GetInt64(2), reader.GetInt64(3)));
+                    }
                 }
             }
             if (buckets.Count > 0 || AdExists(connection, adKey, query.AdvertiserId, query.AdId))
@@ -304,16 +327,22 @@ public sealed class DuckDbClickStore : IClickQueries, IDisposable
     private static bool AdExists(DuckDBConnection connection, long adKey, string advertiserId, string adId)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT count(*) FROM (SELECT 1 FROM clicks_day
-            WHERE k >= $lo AND k < $hi AND advertiser_id = $advertiser AND ad_id = $ad LIMIT 1)
-            """;
-        command.Parameters.Add(new DuckDBParameter("lo", AdKey.RowKey(adKey, 0)));
-        command.Parameters.Add(new DuckDBParameter("hi", AdKey.RowKey(adKey, 0) + (BigInteger.One << 32)));
-        command.Parameters.Add(new DuckDBParameter("advertiser", advertiserId));
-        command.Parameters.Add(new DuckDBParameter("ad", adId));
-        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture) > 0;
+        command.CommandText = "SELECT advertiser_id, ad_id FROM ads WHERE ad_key = $key";
+        command.Parameters.Add(new DuckDBParameter("key", adKey));
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            if (IsAd(reader, 0, advertiserId, adId))
+            {
+                return true;
+            }
+        }
+        return false;
     }
+
+    /// <summary>Guards against a 64-bit ad key collision: a row counts only if its ids are the ones asked for.</summary>
+    private static bool IsAd(System.Data.Common.DbDataReader reader, int ordinal, string advertiserId, string adId) =>
+        string.Equals(reader.GetString(ordinal), advertiserId, StringComparison.Ordinal) && string.Equals(reader.GetString(ordinal + 1), adId, StringComparison.Ordinal);
 
     public ValueTask<AdvertiserAds> ListAdsAsync(AdvertiserAdsQuery query, CancellationToken cancellationToken)
     {
@@ -363,6 +392,8 @@ public sealed class DuckDbClickStore : IClickQueries, IDisposable
             // DuckDB.NET shares one database instance between the connections a process opens on one file.
             connection = new DuckDBConnection(_connectionString);
             connection.Open();
+            // A page lookup returns at most PageBuckets rows: always worth the index, however small the table.
+            Execute(connection, "SET index_scan_percentage = 1.0; SET index_scan_max_count = 100000");
         }
         try
         {

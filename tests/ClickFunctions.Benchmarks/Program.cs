@@ -1,0 +1,10 @@
+using BenchmarkDotNet.Running;
+using ClickFunctions.Benchmarks;
+
+// `query-latency [options]`: seeds (or reuses) a store and prints p50/p99 per query shape; anything else goes to BenchmarkDotNet.
+if (args is ["query-latency", ..])
+{
+    return QueryLatency.Run(args[1..]);
+}
+BenchmarkSwitcher.FromAssembly(typeof(AggregationStepBenchmark).Assembly).Run(args);
+return 0;
