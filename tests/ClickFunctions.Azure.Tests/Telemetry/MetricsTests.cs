@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using ClickFunctions.Azure.EventHubs;
 using ClickFunctions.Azure.Tests.EventHubs;
 using ClickFunctions.Azure.Tests.Infrastructure;
+using ClickFunctions.Clicks;
 using ClickFunctions.Functions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -12,8 +13,70 @@ using OpenTelemetry.Metrics;
 namespace ClickFunctions.Azure.Tests.Telemetry;
 
 /// <summary>The metric names the workbook and alerts use, on the "ClickFunctions" meter the exporter exports.</summary>
-public sealed class MetricsTests
+public sealed class MetricsTests(Azurite azurite)
 {
+    private static (MeterListener Listener, ConcurrentDictionary<string, double> Seen) Listen()
+    {
+        var seen = new ConcurrentDictionary<string, double>();
+        var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == ClickMetrics.MeterName)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((i, v, tags, _) => seen.AddOrUpdate(Key(i, tags), v, (_, old) => old + v));
+        listener.SetMeasurementEventCallback<double>((i, v, tags, _) => seen.AddOrUpdate(Key(i, tags), v, (_, old) => old + v));
+        listener.Start();
+        return (listener, seen);
+    }
+
+    private static string Key(Instrument instrument, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        foreach (var tag in tags)
+        {
+            if (tag.Key == "reason")
+            {
+                return instrument.Name + "{" + tag.Value + "}";
+            }
+        }
+        return instrument.Name;
+    }
+
+    [Fact]
+    public async Task Aggregation_records_batch_size_duplicates_invalid_by_reason_lag_and_ingestion_failures()
+    {
+        var (listener, seen) = Listen();
+        using var _ = listener;
+        await using var adx = await Kusto.LoopbackKusto.StartAsync();
+        var claims = new ClickFunctions.Azure.Tables.TableClaimStore(azurite.Tables(),
+            Options.Create(new ClickFunctions.Azure.Tables.TableClaimOptions { TableServiceUri = azurite.TableEndpoint, TablePrefix = "m" + Guid.NewGuid().ToString("N")[..12] }),
+            TimeProvider.System, NullLogger<ClickFunctions.Azure.Tables.TableClaimStore>.Instance);
+        var aggregator = new ClickFunctions.Functions.Aggregation.ClickAggregator(new ClickFunctions.Aggregation.AggregationStep(claims),
+            new ClickFunctions.Azure.Kusto.KustoBucketSink(adx.Client()),
+            new ClickFunctions.Azure.DeadLetters.BlobDeadLetterWriter(azurite.Blobs().GetBlobContainerClient("m" + Guid.NewGuid().ToString("N")[..12]), NullLogger<ClickFunctions.Azure.DeadLetters.BlobDeadLetterWriter>.Instance),
+            new AzureClickMetrics(TestClicks.Meters()), new Microsoft.Extensions.Time.Testing.FakeTimeProvider(TestClicks.Noon.AddSeconds(30)),
+            NullLogger<ClickFunctions.Functions.Aggregation.ClickAggregator>.Instance);
+        var batch = new[]
+        {
+            new ClickFunctions.Ports.RawEvent("0", 1, TestClicks.Noon, ClickWireFormat.Encode(TestClicks.Make("ad-1", "a"))),
+            new ClickFunctions.Ports.RawEvent("0", 2, TestClicks.Noon, ClickWireFormat.Encode(TestClicks.Make("ad-1", "a"))),
+            new ClickFunctions.Ports.RawEvent("0", 3, TestClicks.Noon.AddSeconds(10), ClickWireFormat.Encode(TestClicks.Make("ad-1", "b", reason: ClickFunctions.Clicks.ClickReason.BotUserAgent))),
+        };
+        adx.Expect("POST", "/v1/rest/ingest/clicks/ClickBuckets?streamFormat=MultiJson&mappingName=ClickBucketsJson", 500, """{"error":{"code":"InternalServiceError","message":"boom"}}""");
+        await Assert.ThrowsAsync<ClickFunctions.Azure.Kusto.KustoException>(() => aggregator.AggregateAsync(batch, TestContext.Current.CancellationToken));
+        adx.Expect("POST", "/v1/rest/ingest/clicks/ClickBuckets?streamFormat=MultiJson&mappingName=ClickBucketsJson", 200, """{"Tables":[]}""");
+        await aggregator.AggregateAsync(batch, TestContext.Current.CancellationToken);
+
+        Assert.Equal(6, seen["aggregate.batch_size"]);
+        Assert.Equal(1, seen["aggregate.ingestion.failures"]);
+        Assert.Equal(1, seen["aggregate.duplicates"]);
+        Assert.Equal(1, seen["clicks.invalid{duplicate}"]);
+        Assert.Equal(1, seen["clicks.invalid{bot_user_agent}"]);
+        Assert.Equal(20, seen["aggregate.lag"]); // now - newest enqueued time, in seconds
+    }
+
     [Fact]
     public async Task Publishing_records_latency_batch_size_and_failures_under_their_workbook_names()
     {
