@@ -8,7 +8,7 @@ namespace ClickFunctions.Benchmarks;
 /// <summary>
 /// The core aggregation step on one thread with an in-memory claim store: decode, dedup, bucket. Each operation
 /// is one event; the step runs on batches of <see cref="BatchSize"/> events as the embedded consumer does.
-/// The mix: 10,000 ads, 94% valid, 4% bot user agents, 2% double clicks.
+/// The mix: 200,000 events 5 ms apart over <see cref="DistinctAds"/> ads, ~94% valid, 4% bot user agents, 2% double clicks.
 /// </summary>
 [MemoryDiagnoser]
 public class AggregationStepBenchmark
@@ -16,8 +16,13 @@ public class AggregationStepBenchmark
     private const int Events = 200_000;
     private RawEvent[][] _batches = [];
 
+    /// <summary>Events per step; the embedded consumer takes up to 20,000.</summary>
     [Params(1_000, 20_000)]
     public int BatchSize { get; set; }
+
+    /// <summary>Distinct ads in the stream: with 100,000 nearly every event opens a new bucket (the worst case).</summary>
+    [Params(1_000, 100_000)]
+    public int DistinctAds { get; set; }
 
     [GlobalSetup]
     public void Setup()
@@ -28,7 +33,7 @@ public class AggregationStepBenchmark
         for (int i = 0; i < Events; i++)
         {
             int impression = random.Next(50) == 0 && i > 0 ? i - 1 : i;
-            string ad = "ad-" + (impression % 10_000);
+            string ad = "ad-" + (impression % DistinctAds);
             var reason = random.Next(25) == 0 ? ClickReason.BotUserAgent : ClickReason.Valid;
             var click = new ClickEvent(
                 ClickId.FromImpression("adv-" + (impression % 100), ad, "imp-" + impression),

@@ -23,6 +23,7 @@ public sealed class AggregationStep(IClaimStore claims)
         try
         {
             var firstInBatch = new Dictionary<ClickId, int>(batch.Count);
+            var strings = new Utf8StringPool();
             int claimCount = 0;
             for (int i = 0; i < batch.Count; i++)
             {
@@ -30,7 +31,7 @@ public sealed class AggregationStep(IClaimStore claims)
                 ClickEvent click;
                 try
                 {
-                    click = ClickWireFormat.Decode(raw.Body.Span);
+                    click = ClickWireFormat.Decode(raw.Body.Span, strings);
                 }
                 catch (FormatException e)
                 {

@@ -55,7 +55,10 @@ public static class ClickWireFormat
         return offset;
     }
 
-    public static ClickEvent Decode(ReadOnlySpan<byte> source)
+    public static ClickEvent Decode(ReadOnlySpan<byte> source) => Decode(source, null);
+
+    /// <summary>Decodes, taking repeated strings from <paramref name="strings"/> (the aggregation step's batch pool).</summary>
+    public static ClickEvent Decode(ReadOnlySpan<byte> source, Utf8StringPool? strings)
     {
         if (source.Length < FixedSize)
         {
@@ -78,11 +81,11 @@ public static class ClickWireFormat
         }
         var fingerprint = Fingerprint.Read(source[26..]);
         int offset = FixedSize;
-        string adId = ReadString(source, ref offset);
-        string advertiserId = ReadString(source, ref offset);
-        string campaignId = ReadString(source, ref offset);
-        string referrer = ReadString(source, ref offset);
-        string ip = ReadString(source, ref offset);
+        string adId = ReadString(source, ref offset, strings);
+        string advertiserId = ReadString(source, ref offset, strings);
+        string campaignId = ReadString(source, ref offset, strings);
+        string referrer = ReadString(source, ref offset, strings);
+        string ip = ReadString(source, ref offset, strings);
         if (offset != source.Length)
         {
             throw new FormatException($"{source.Length - offset} trailing bytes after the click event.");
@@ -121,7 +124,7 @@ public static class ClickWireFormat
         return i;
     }
 
-    private static string ReadString(ReadOnlySpan<byte> source, ref int offset)
+    private static string ReadString(ReadOnlySpan<byte> source, ref int offset, Utf8StringPool? strings)
     {
         uint length = 0;
         int shift = 0;
@@ -143,7 +146,8 @@ public static class ClickWireFormat
         {
             throw new FormatException($"String of {length} bytes does not fit in the click event.");
         }
-        string value = Encoding.UTF8.GetString(source.Slice(offset, (int)length));
+        var bytes = source.Slice(offset, (int)length);
+        string value = strings is null ? Encoding.UTF8.GetString(bytes) : strings.Get(bytes);
         offset += (int)length;
         return value;
     }
