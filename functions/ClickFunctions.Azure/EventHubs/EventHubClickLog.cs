@@ -163,23 +163,3 @@ public sealed partial class EventHubClickLog : IClickLog, IAsyncDisposable
         public static partial void SendFailed(ILogger logger, int count, string partitionKey, Exception exception);
     }
 }
-
-/// <summary>The click could not be made durable; the host answers 503 with Retry-After and no Location.</summary>
-public sealed class ClickLogUnavailableException : Exception
-{
-    // The shared HTTP handler (ClickFunctions.Hosting ClickEndpoints.TransientFailureKey) answers 503 for exceptions carrying this key.
-    public const string TransientFailureKey = "ClickFunctions.TransientLogFailure";
-
-    public ClickLogUnavailableException() : this("The click log is unavailable.", null)
-    {
-    }
-
-    public ClickLogUnavailableException(string message) : this(message, null)
-    {
-    }
-
-    public ClickLogUnavailableException(string message, Exception? innerException) : base(message, innerException)
-    {
-        Data[TransientFailureKey] = true;
-    }
-}

@@ -1,4 +1,5 @@
 using ClickFunctions.Clicks;
+using ClickFunctions.Ports;
 using ClickFunctions.Signing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -44,7 +45,7 @@ public static partial class ClickEndpoints
         {
             result = await capture.CaptureAsync(clickRequest, ReadParameters(request.Query), context.RequestAborted).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or TimeoutException || IsTransient(e))
+        catch (Exception e) when (e is ClickLogUnavailableException or IOException or ObjectDisposedException or TimeoutException)
         {
             Log.RecordFailed(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ClickEndpoints)), e);
             response.StatusCode = StatusCodes.Status503ServiceUnavailable;
@@ -66,11 +67,6 @@ public static partial class ClickEndpoints
         };
         await WriteTextAsync(response, "Invalid click URL: " + result.Problem + ".").ConfigureAwait(false);
     }
-
-    /// <summary>A host-specific publish failure (e.g. Event Hubs unreachable) is marked by the adapter with this data key.</summary>
-    public const string TransientFailureKey = "ClickFunctions.TransientLogFailure";
-
-    private static bool IsTransient(Exception e) => e.Data.Contains(TransientFailureKey);
 
     public static ClickUrlParameters ReadParameters(IQueryCollection query)
     {

@@ -4,6 +4,7 @@ using ClickFunctions.Azure.EventHubs;
 using ClickFunctions.Azure.Tests.EventHubs;
 using ClickFunctions.Azure.Tests.Infrastructure;
 using ClickFunctions.Clicks;
+using ClickFunctions.Ports;
 using ClickFunctions.Functions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
