@@ -23,11 +23,12 @@ var apiKeys = new Option<string[]>("--api-key") { Description = "ADVERTISER=KEY 
 var verifyTimeout = new Option<TimeSpan>("--verify-timeout") { Description = "How long to wait for counts to catch up", DefaultValueFactory = _ => TimeSpan.FromSeconds(30) };
 var json = new Option<string?>("--json") { Description = "Also write the summary as JSON to this file" };
 var seed = new Option<int>("--seed") { Description = "Random seed of the population", DefaultValueFactory = _ => 42 };
+var emitPaths = new Option<string?>("--emit-paths") { Description = "Only mint --requests click URLs (path and query, one per line) into this file, then exit" };
 var landing = new Option<string>("--landing-url") { Description = "Landing URL of every ad", DefaultValueFactory = _ => "https://example.com/landing" };
 
 var command = new RootCommand("ClickFunctions load generator: signed clicks against any deployment, with latency percentiles and an optional count check.")
 {
-    target, keyId, key, dataDir, ads, advertisers, zipf, duplicates, bots, invalid, rate, connections, duration, requests, verify, apiKeys, verifyTimeout, json, seed, landing,
+    target, keyId, key, dataDir, ads, advertisers, zipf, duplicates, bots, invalid, rate, connections, duration, requests, verify, apiKeys, verifyTimeout, json, seed, landing, emitPaths,
 };
 command.SetAction(async (result, cancellationToken) =>
 {
@@ -56,6 +57,11 @@ command.SetAction(async (result, cancellationToken) =>
     for (int i = 0; i < planned; i++)
     {
         plan.Add(population.Next());
+    }
+    if (result.GetValue(emitPaths) is { } pathsFile)
+    {
+        await File.WriteAllLinesAsync(pathsFile, plan.Select(p => p.PathAndQuery), cancellationToken);
+        return 0;
     }
     var options = new RunOptions(result.GetValue(target)!, arrivalRate, result.GetValue(connections), runTime, MaxInFlight: 4096);
     Console.Error.WriteLine(arrivalRate is { } rr

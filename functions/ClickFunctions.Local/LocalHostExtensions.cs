@@ -44,6 +44,7 @@ public static class LocalHostExtensions
         builder.AddEmbeddedReconciliation(dataDirectory);
         services.AddSingleton(new StartupNotes(dataDirectory, notes));
         services.AddHostedService<StartupBanner>();
+        builder.AddLocalTelemetry();
         return builder;
     }
 
@@ -72,6 +73,7 @@ public static class LocalHostExtensions
     {
         ArgumentNullException.ThrowIfNull(app);
         app.MapClickEndpoints();
+        app.MapLocalTelemetry();
         app.MapQueryEndpoints();
         app.MapGet("/healthz", (LocalClickLog log) => TypedResults.Json(
             new HealthReport("ok", [.. log.Partitions.Select(p => new PartitionHealth(p.Id, p.Committed.NextSequence))]),

@@ -115,4 +115,33 @@ public sealed class ClickRedirectTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Gone, response.StatusCode);
         Assert.Null(response.Headers.Location);
     }
+
+    [Fact]
+    public async Task Recorded_and_rejected_clicks_show_on_the_metrics_endpoint_and_the_log_on_the_health_endpoint()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using (var click = new HttpRequestMessage(HttpMethod.Get, Signed()))
+        {
+            click.Headers.UserAgent.ParseAdd("Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0");
+            using var redirected = await _client.SendAsync(click, ct);
+            Assert.Equal(HttpStatusCode.Found, redirected.StatusCode);
+        }
+        using (await _client.GetAsync("/c?ad=x", ct))
+        {
+        }
+
+        string metrics = "";
+        for (int attempt = 0; attempt < 50 && !(metrics.Contains("clicks_recorded_total{", StringComparison.Ordinal) && metrics.Contains("clicks_rejected_total{", StringComparison.Ordinal)); attempt++)
+        {
+            await Task.Delay(200, ct);
+            metrics = await _client.GetStringAsync("/metrics", ct);
+        }
+        Assert.Matches(@"clicks_recorded_total\{[^}]*reason=""valid""[^}]*\} 1", metrics);
+        Assert.Matches(@"clicks_rejected_total\{[^}]*reason=""NotSigned""[^}]*\} 1", metrics);
+        Assert.Contains("http_server_request_duration_seconds_bucket", metrics, StringComparison.Ordinal);
+
+        string health = await _client.GetStringAsync("/healthz", ct);
+        Assert.Contains("\"status\":\"ok\"", health, StringComparison.Ordinal);
+        Assert.Contains("\"nextSequence\":1", health, StringComparison.Ordinal);
+    }
 }

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Side-by-side click throughput and latency on this machine, in one run:
+#   (a) nginx `return 302` with a buffered access log (the classic click tracker; no fsync)
+#   (b) bare Kestrel answering 302 (no verification, no logging: the framework's ceiling)
+#   (c) the ClickFunctions local host (signature check, classification, fsync'd log before every 302)
+# Closed loop with wrk (same signed URLs, same connections) for throughput, several interleaved rounds, medians;
+# then an open-loop run at a fixed rate with the load generator for latency from intended send times, and the
+# local host's peak resident memory. Usage: tests/load/bench.sh [seconds per round] [rounds] [open-loop rate]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SECONDS_PER_ROUND=${1:-10}
+ROUNDS=${2:-3}
+RATE=${3:-10000}
+CONNECTIONS=${CONNECTIONS:-64}
+
+need() { command -v "$1" >/dev/null 2>&1 || { echo "installing $2 from Debian..." >&2; apt-get install -y -qq "$2" >/dev/null || { apt-get update -qq >/dev/null && apt-get install -y -qq "$2" >/dev/null; }; }; }
+need wrk wrk
+need nginx nginx
+
+work=$(mktemp -d /tmp/cf-bench.XXXXXX)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true; }
+trap cleanup EXIT
+
+echo "building (Release)..." >&2
+dotnet build -c Release functions/ClickFunctions.Local >/dev/null
+dotnet build -c Release functions/ClickFunctions.LoadGen >/dev/null
+dotnet build -c Release tests/load/BareRedirect >/dev/null
+LOCAL=functions/ClickFunctions.Local/bin/Release/net10.0/ClickFunctions.Local.dll
+LOADGEN=functions/ClickFunctions.LoadGen/bin/Release/net10.0/ClickFunctions.LoadGen.dll
+BARE=tests/load/BareRedirect/bin/Release/net10.0/BareRedirect.dll
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+wait_http() { for _ in $(seq 1 200); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done; echo "no answer from $1" >&2; exit 1; }
+
+# (a) nginx
+NGINX_PORT=$(free_port)
+mkdir -p "$work/nginx"
+cat > "$work/nginx.conf" <<CONF
+worker_processes auto;
+pid $work/nginx.pid;
+error_log $work/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log $work/nginx/access.log combined buffer=64k flush=1s;
+  client_body_temp_path $work/nginx; proxy_temp_path $work/nginx; fastcgi_temp_path $work/nginx; uwsgi_temp_path $work/nginx; scgi_temp_path $work/nginx;
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    location /c { add_header Cache-Control no-store; return 302 https://example.com/landing; }
+  }
+}
+CONF
+nginx -c "$work/nginx.conf"
+
+# (b) bare Kestrel
+BARE_PORT=$(free_port)
+dotnet "$BARE" --urls "http://127.0.0.1:$BARE_PORT" >"$work/bare.log" 2>&1 &
+pids+=($!)
+
+# (c) the local host, with fixed keys and an API key for the count check
+LOCAL_PORT=$(free_port)
+export ClickSigning__KeyId=bench ClickSigning__Key=$(head -c 32 /dev/urandom | base64) Privacy__FingerprintSecret=$(head -c 32 /dev/urandom | base64)
+export Advertisers__lg-adv-0__ApiKey=bench-key
+dotnet "$LOCAL" --urls "http://127.0.0.1:$LOCAL_PORT" --data-dir "$work/data" >"$work/local.log" 2>&1 &
+LOCAL_PID=$!
+pids+=($LOCAL_PID)
+
+wait_http "http://127.0.0.1:$NGINX_PORT/c"
+wait_http "http://127.0.0.1:$BARE_PORT/c"
+wait_http "http://127.0.0.1:$LOCAL_PORT/healthz"
+
+echo "minting signed click URLs..." >&2
+# 200,000 distinct valid clicks over 1,000 Zipf-distributed ads (so every log partition works), for wrk to replay.
+dotnet "$LOADGEN" --target "http://127.0.0.1:$LOCAL_PORT" --key-id bench --key "$ClickSigning__Key" --ads 1000 \
+  --duplicate-rate 0 --bot-share 0 --invalid-share 0 --requests 200000 --emit-paths "$work/paths.txt" 2>/dev/null
+export CLICK_PATHS="$work/paths.txt"
+
+run_wrk() { # name port -> "rps p50 p90 p99" (ms)
+  wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_PER_ROUND}s" --latency -s tests/load/clicks.lua "http://127.0.0.1:$2" 2>&1 | tee "$work/wrk-$1.txt" | awk '
+    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+    /^ +50%/ { p50 = ms($2) } /^ +90%/ { p90 = ms($2) } /^ +99%/ { p99 = ms($2) } /^Requests\/sec/ { rps = $2 }
+    /Non-2xx or 3xx/ { bad = $NF }
+    END { printf "%.0f %.2f %.2f %.2f\n", rps, p50, p90, p99 }'
+}
+
+declare -A results
+for round in $(seq 1 "$ROUNDS"); do
+  for target in nginx bare local; do
+    case $target in nginx) port=$NGINX_PORT;; bare) port=$BARE_PORT;; local) port=$LOCAL_PORT;; esac
+    line=$(run_wrk "$target" "$port")
+    echo "round $round $target: $line (rps p50 p90 p99 ms)" >&2
+    results[$target]+="$line"$'\n'
+  done
+done
+
+median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+col() { printf "%s" "${results[$1]}" | awk -v c="$2" 'NF { print $c }' | median; }
+
+echo "open loop at $RATE clicks/s against the local host (load generator, latency from intended send time)..." >&2
+dotnet "$LOADGEN" --target "http://127.0.0.1:$LOCAL_PORT" --key-id bench --key "$ClickSigning__Key" --rate "$RATE" --duration 00:00:20 \
+  --ads 1000 --verify --api-key lg-adv-0=bench-key --json "$work/open-loop.json" > "$work/open-loop.txt" 2>"$work/open-loop.err" || true
+cat "$work/open-loop.txt"
+peak_kb=$(awk '/VmHWM/ { print $2 }' "/proc/$LOCAL_PID/status")
+
+printf '\n%-34s %12s %9s %9s %9s\n' "target (wrk, $CONNECTIONS connections, median of $ROUNDS)" "clicks/s" "p50 ms" "p90 ms" "p99 ms"
+for target in nginx bare local; do
+  case $target in nginx) label="(a) nginx return 302, access log";; bare) label="(b) bare Kestrel 302";; local) label="(c) ClickFunctions local, fsync";; esac
+  printf '%-34s %12s %9s %9s %9s\n' "$label" "$(col $target 1)" "$(col $target 2)" "$(col $target 3)" "$(col $target 4)"
+done
+a=$(col nginx 1); b=$(col bare 1); c=$(col local 1)
+awk -v a="$a" -v b="$b" -v c="$c" 'BEGIN { printf "\nratio (c)/(a) = %.2f   ratio (c)/(b) = %.2f\n", c / a, c / b }'
+echo "local host peak resident memory: $((peak_kb / 1024)) MiB"
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -r); date: $(date -u +%Y-%m-%dT%H:%MZ)"
