@@ -213,6 +213,12 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
           value: '00:10:00'
         }
         {
+          // Raw events read before each window to rebuild dedup state: an hour, not the 24 h claim horizon, so a
+          // 10-minute run reads ~4M Capture events at seed load instead of ~100M (docs/azure.md).
+          name: 'Reconcile__DedupLookback'
+          value: '01:00:00'
+        }
+        {
           name: 'RECONCILE_SCHEDULE'
           value: '0 */10 * * * *'
         }
