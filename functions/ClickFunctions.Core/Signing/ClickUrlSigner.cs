@@ -76,14 +76,10 @@ public sealed class ClickUrlSigner(SigningKeyRing keys)
         {
             return VerificationResult.Fail(VerificationStatus.UnknownKey, "the click URL was signed with an unknown key");
         }
-        Span<byte> given = stackalloc byte[SignatureBytes + 3];
-        if (!TryDecodeBase64Url(parameters.Signature, given, out int length) || length != SignatureBytes)
-        {
-            return VerificationResult.Fail(VerificationStatus.BadSignature, "the signature is invalid");
-        }
-        Span<byte> expected = stackalloc byte[SignatureBytes];
-        HMACSHA256.HashData(key.Secret, Encoding.UTF8.GetBytes(Canonical(key.Id, fields, parameters.Expires ?? "")), expected);
-        if (!CryptographicOperations.FixedTimeEquals(expected, given[..SignatureBytes]))
+        // Compare the text itself with the one canonical encoding of the expected MAC: base64url has several
+        // spellings of the same bytes (the last character's spare bits), and only one of them is the signature.
+        string expected = Signature(key, Canonical(key.Id, fields, parameters.Expires ?? ""));
+        if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(parameters.Signature)))
         {
             return VerificationResult.Fail(VerificationStatus.BadSignature, "the signature is invalid");
         }
@@ -110,26 +106,6 @@ public sealed class ClickUrlSigner(SigningKeyRing keys)
         Span<byte> mac = stackalloc byte[SignatureBytes];
         HMACSHA256.HashData(key.Secret, Encoding.UTF8.GetBytes(canonical), mac);
         return Convert.ToBase64String(mac).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-    }
-
-    private static bool TryDecodeBase64Url(string text, Span<byte> destination, out int written)
-    {
-        written = 0;
-        if (text.Length > 64)
-        {
-            return false;
-        }
-        Span<char> padded = stackalloc char[68];
-        int n = 0;
-        foreach (char c in text)
-        {
-            padded[n++] = c switch { '-' => '+', '_' => '/', '+' or '/' or '=' => '!', _ => c };
-        }
-        while (n % 4 != 0)
-        {
-            padded[n++] = '=';
-        }
-        return Convert.TryFromBase64Chars(padded[..n], destination, out written);
     }
 
     private static void Append(StringBuilder query, string name, string? value)

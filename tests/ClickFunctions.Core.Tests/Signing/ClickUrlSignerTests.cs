@@ -73,6 +73,22 @@ public class ClickUrlSignerTests
     }
 
     [Fact]
+    public void Only_the_canonical_spelling_of_the_signature_is_accepted()
+    {
+        var query = Parse(Signer.SignQuery(new ClickUrlFields("ad-1", "adv-1", "https://example.com/", ImpressionId: "imp-1")));
+        string signature = query.Signature!;
+        // The last of 43 base64url characters carries 4 bits of the MAC and 2 spare bits: flipping a spare bit
+        // decodes to the same bytes, but it is not the signature.
+        const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        char sameBytes = Alphabet[Alphabet.IndexOf(signature[^1], StringComparison.Ordinal) ^ 1];
+
+        Assert.True(Signer.Verify(query, Now).IsValid);
+        Assert.Equal(VerificationStatus.BadSignature, Signer.Verify(query with { Signature = signature[..^1] + sameBytes }, Now).Status);
+        Assert.Equal(VerificationStatus.BadSignature, Signer.Verify(query with { Signature = signature + "=" }, Now).Status);
+        Assert.Equal(VerificationStatus.BadSignature, Signer.Verify(query with { Signature = signature.Replace('-', '+').Replace('_', '/') + "x" }, Now).Status);
+    }
+
+    [Fact]
     public void Removing_an_optional_signed_parameter_invalidates_the_signature()
     {
         var query = Parse(Signer.SignQuery(new ClickUrlFields("ad-1", "adv-1", "https://example.com/", "cmp-1")));
