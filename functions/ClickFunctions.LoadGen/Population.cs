@@ -78,9 +78,10 @@ public sealed class Population
         roll -= _options.BotShare;
         if (roll >= 0 && roll < _options.InvalidShare)
         {
-            // Flip the last signature character: still base64url, no longer the MAC.
-            char last = query[^1];
-            return new PlannedClick("/c?" + query[..^1] + (last == 'A' ? 'B' : 'A'), ClickKind.BadSignature, advertiserId, adId);
+            // Change a character in the middle of the signature (sig is the last parameter): still base64url, no
+            // longer the MAC. (The last character would be a poor choice: two of its bits are spare.)
+            int at = query.Length - 20;
+            return new PlannedClick("/c?" + query[..at] + (query[at] == 'A' ? 'B' : 'A') + query[(at + 1)..], ClickKind.BadSignature, advertiserId, adId);
         }
         var click = new PlannedClick("/c?" + query, ClickKind.Valid, advertiserId, adId);
         var recent = _recentValidByAd[ad] ??= [];

@@ -24,11 +24,12 @@ var verifyTimeout = new Option<TimeSpan>("--verify-timeout") { Description = "Ho
 var json = new Option<string?>("--json") { Description = "Also write the summary as JSON to this file" };
 var seed = new Option<int>("--seed") { Description = "Random seed of the population", DefaultValueFactory = _ => 42 };
 var emitPaths = new Option<string?>("--emit-paths") { Description = "Only mint --requests click URLs (path and query, one per line) into this file, then exit" };
+var freshness = new Option<int>("--freshness") { Description = "Instead of a load run: send this many probe clicks one by one and time each from its 302 to its first appearance in the query API (needs one --api-key)" };
 var landing = new Option<string>("--landing-url") { Description = "Landing URL of every ad", DefaultValueFactory = _ => "https://example.com/landing" };
 
 var command = new RootCommand("ClickFunctions load generator: signed clicks against any deployment, with latency percentiles and an optional count check.")
 {
-    target, keyId, key, dataDir, ads, advertisers, zipf, duplicates, bots, invalid, rate, connections, duration, requests, verify, apiKeys, verifyTimeout, json, seed, landing, emitPaths,
+    target, keyId, key, dataDir, ads, advertisers, zipf, duplicates, bots, invalid, rate, connections, duration, requests, verify, apiKeys, verifyTimeout, json, seed, landing, emitPaths, freshness,
 };
 command.SetAction(async (result, cancellationToken) =>
 {
@@ -45,6 +46,18 @@ command.SetAction(async (result, cancellationToken) =>
         return 2;
     }
     var signer = new ClickUrlSigner(new SigningKeyRing(new SigningKey(id, Convert.FromBase64String(secret))));
+    var keys = (result.GetValue(apiKeys) ?? []).Select(p => p.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
+    if (result.GetValue(freshness) is > 0 and var probes)
+    {
+        if (keys.Count != 1)
+        {
+            Console.Error.WriteLine("--freshness needs exactly one --api-key ADVERTISER=KEY.");
+            return 2;
+        }
+        var (probeAdvertiser, probeKey) = keys.Single();
+        await new FreshnessProbe(result.GetValue(target)!, signer, probeAdvertiser, probeKey, Console.Out).RunAsync(probes, cancellationToken);
+        return 0;
+    }
     double? arrivalRate = result.GetValue(rate);
     var runTime = result.GetValue(duration);
     int planned = arrivalRate is { } r ? (int)Math.Min(int.MaxValue, Math.Ceiling(r * runTime.TotalSeconds)) : result.GetValue(requests);
@@ -79,7 +92,6 @@ command.SetAction(async (result, cancellationToken) =>
     {
         return run.Errors == 0 ? 0 : 1;
     }
-    var keys = (result.GetValue(apiKeys) ?? []).Select(p => p.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
     bool ok = await new Verifier(options.Target, keys, Console.Out).VerifyAsync(run, start, end, result.GetValue(verifyTimeout), cancellationToken);
     return ok && run.Errors == 0 ? 0 : 1;
 });

@@ -60,7 +60,7 @@ pids+=($!)
 # (c) the local host, with fixed keys and an API key for the count check
 LOCAL_PORT=$(free_port)
 export ClickSigning__KeyId=bench ClickSigning__Key=$(head -c 32 /dev/urandom | base64) Privacy__FingerprintSecret=$(head -c 32 /dev/urandom | base64)
-export Advertisers__lg-adv-0__ApiKey=bench-key
+export Advertisers__lg-adv-0__ApiKey=bench-key-0123456789abcdef
 dotnet "$LOCAL" --urls "http://127.0.0.1:$LOCAL_PORT" --data-dir "$work/data" >"$work/local.log" 2>&1 &
 LOCAL_PID=$!
 pids+=($LOCAL_PID)
@@ -98,7 +98,7 @@ col() { printf "%s" "${results[$1]}" | awk -v c="$2" 'NF { print $c }' | median;
 
 echo "open loop at $RATE clicks/s against the local host (load generator, latency from intended send time)..." >&2
 dotnet "$LOADGEN" --target "http://127.0.0.1:$LOCAL_PORT" --key-id bench --key "$ClickSigning__Key" --rate "$RATE" --duration 00:00:20 \
-  --ads 1000 --verify --api-key lg-adv-0=bench-key --json "$work/open-loop.json" > "$work/open-loop.txt" 2>"$work/open-loop.err" || true
+  --ads 1000 --verify --api-key lg-adv-0=bench-key-0123456789abcdef --json "$work/open-loop.json" > "$work/open-loop.txt" 2>"$work/open-loop.err" || true
 cat "$work/open-loop.txt"
 peak_kb=$(awk '/VmHWM/ { print $2 }' "/proc/$LOCAL_PID/status")
 
