@@ -18,10 +18,10 @@ public enum ClickKind
 /// <summary>One request to send, minted before the run so that signing costs nothing while measuring.</summary>
 public sealed record PlannedClick(string PathAndQuery, ClickKind Kind, string AdvertiserId, string AdId);
 
-public sealed record PopulationOptions(int Ads, int Advertisers, double ZipfExponent, double DuplicateRate, double BotShare, double InvalidShare, string LandingUrl, int Seed);
+public sealed record PopulationOptions(int Ads, int Advertisers, double ZipfExponent, double DuplicateRate, double BotShare, double InvalidShare, string LandingUrl, int Seed, string AdvertiserPrefix = "lg-adv-");
 
 /// <summary>
-/// A synthetic ad population: ads ad-0..ad-{n-1} owned round-robin by advertisers lg-adv-0.., picked with a Zipf
+/// A synthetic ad population: ads ad-0..ad-{n-1} owned round-robin by advertisers {prefix}0.. (default lg-adv-0..), picked with a Zipf
 /// distribution (a few hot ads take most clicks), and a mix of valid, duplicate, bot and badly signed clicks.
 /// </summary>
 public sealed class Population
@@ -55,13 +55,13 @@ public sealed class Population
         _recentValidByAd = new List<PlannedClick>[options.Ads];
     }
 
-    public static string AdvertiserOf(int ad, int advertisers) => "lg-adv-" + (ad % advertisers).ToString(CultureInfo.InvariantCulture);
+    public static string AdvertiserOf(int ad, int advertisers, string prefix = "lg-adv-") => prefix + (ad % advertisers).ToString(CultureInfo.InvariantCulture);
 
     public PlannedClick Next()
     {
         int ad = PickAd();
         string adId = "ad-" + ad.ToString(CultureInfo.InvariantCulture);
-        string advertiserId = AdvertiserOf(ad, _options.Advertisers);
+        string advertiserId = AdvertiserOf(ad, _options.Advertisers, _options.AdvertiserPrefix);
         double roll = _random.NextDouble();
         if (roll < _options.DuplicateRate && _recentValidByAd[ad] is { Count: > 0 } earlier)
         {

@@ -9,7 +9,8 @@ var keyId = new Option<string>("--key-id") { Description = "Signing key id the t
 var key = new Option<string?>("--key") { Description = "Signing key, base64 (or --data-dir to use a local host's development key)" };
 var dataDir = new Option<string?>("--data-dir") { Description = "A local host's data directory holding dev-keys.json" };
 var ads = new Option<int>("--ads") { Description = "Number of ads", DefaultValueFactory = _ => 10_000 };
-var advertisers = new Option<int>("--advertisers") { Description = "Number of advertisers (lg-adv-0..)", DefaultValueFactory = _ => 1 };
+var advertisers = new Option<int>("--advertisers") { Description = "Number of advertisers ({prefix}0..)", DefaultValueFactory = _ => 1 };
+var advertiserPrefix = new Option<string>("--advertiser-prefix") { Description = "Prefix of advertiser ids; a fresh prefix keeps a verified run apart from earlier clicks", DefaultValueFactory = _ => "lg-adv-" };
 var zipf = new Option<double>("--zipf") { Description = "Zipf exponent of ad popularity (0 = uniform)", DefaultValueFactory = _ => 1.0 };
 var duplicates = new Option<double>("--duplicate-rate") { Description = "Share of clicks repeating an earlier impression", DefaultValueFactory = _ => 0.05 };
 var bots = new Option<double>("--bot-share") { Description = "Share of clicks from a bot user agent", DefaultValueFactory = _ => 0.02 };
@@ -29,7 +30,7 @@ var landing = new Option<string>("--landing-url") { Description = "Landing URL o
 
 var command = new RootCommand("ClickFunctions load generator: signed clicks against any deployment, with latency percentiles and an optional count check.")
 {
-    target, keyId, key, dataDir, ads, advertisers, zipf, duplicates, bots, invalid, rate, connections, duration, requests, verify, apiKeys, verifyTimeout, json, seed, landing, emitPaths, freshness,
+    target, keyId, key, dataDir, ads, advertisers, advertiserPrefix, zipf, duplicates, bots, invalid, rate, connections, duration, requests, verify, apiKeys, verifyTimeout, json, seed, landing, emitPaths, freshness,
 };
 command.SetAction(async (result, cancellationToken) =>
 {
@@ -63,7 +64,7 @@ command.SetAction(async (result, cancellationToken) =>
     int planned = arrivalRate is { } r ? (int)Math.Min(int.MaxValue, Math.Ceiling(r * runTime.TotalSeconds)) : result.GetValue(requests);
     string runId = "lg" + DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
     var population = new Population(
-        new PopulationOptions(result.GetValue(ads), result.GetValue(advertisers), result.GetValue(zipf), result.GetValue(duplicates), result.GetValue(bots), result.GetValue(invalid), result.GetValue(landing)!, result.GetValue(seed)),
+        new PopulationOptions(result.GetValue(ads), result.GetValue(advertisers), result.GetValue(zipf), result.GetValue(duplicates), result.GetValue(bots), result.GetValue(invalid), result.GetValue(landing)!, result.GetValue(seed), result.GetValue(advertiserPrefix)!),
         signer, runId);
     Console.Error.WriteLine($"minting {planned:N0} click URLs...");
     var plan = new List<PlannedClick>(planned);

@@ -60,8 +60,8 @@ pids+=($!)
 # (c) the local host, with fixed keys and an API key for the count check
 LOCAL_PORT=$(free_port)
 export ClickSigning__KeyId=bench ClickSigning__Key=$(head -c 32 /dev/urandom | base64) Privacy__FingerprintSecret=$(head -c 32 /dev/urandom | base64)
-export Advertisers__lg-adv-0__ApiKey=bench-key-0123456789abcdef
-dotnet "$LOCAL" --urls "http://127.0.0.1:$LOCAL_PORT" --data-dir "$work/data" >"$work/local.log" 2>&1 &
+# (an advertiser id with dashes is not a shell identifier, hence env)
+env "Advertisers__ol-adv-0__ApiKey=bench-key-0123456789abcdef" "Advertisers__fresh-adv__ApiKey=fresh-key-0123456789abcdef" dotnet "$LOCAL" --urls "http://127.0.0.1:$LOCAL_PORT" --data-dir "$work/data" >"$work/local.log" 2>&1 &
 LOCAL_PID=$!
 pids+=($LOCAL_PID)
 
@@ -98,8 +98,12 @@ col() { printf "%s" "${results[$1]}" | awk -v c="$2" 'NF { print $c }' | median;
 
 echo "open loop at $RATE clicks/s against the local host (load generator, latency from intended send time)..." >&2
 dotnet "$LOADGEN" --target "http://127.0.0.1:$LOCAL_PORT" --key-id bench --key "$ClickSigning__Key" --rate "$RATE" --duration 00:00:20 \
-  --ads 1000 --verify --api-key lg-adv-0=bench-key-0123456789abcdef --json "$work/open-loop.json" > "$work/open-loop.txt" 2>"$work/open-loop.err" || true
+  --ads 1000 --advertiser-prefix ol-adv- --verify --api-key ol-adv-0=bench-key-0123456789abcdef --json "$work/open-loop.json" > "$work/open-loop.txt" 2>"$work/open-loop.err" || true
 cat "$work/open-loop.txt"
+echo "click-to-query freshness on the idle host..." >&2
+sleep 2
+dotnet "$LOADGEN" --target "http://127.0.0.1:$LOCAL_PORT" --key-id bench --key "$ClickSigning__Key" --freshness 200 \
+  --api-key fresh-adv=fresh-key-0123456789abcdef 2>&1 | tail -n 1
 peak_kb=$(awk '/VmHWM/ { print $2 }' "/proc/$LOCAL_PID/status")
 
 printf '\n%-34s %12s %9s %9s %9s\n' "target (wrk, $CONNECTIONS connections, median of $ROUNDS)" "clicks/s" "p50 ms" "p90 ms" "p99 ms"
