@@ -4,14 +4,18 @@ using ClickFunctions.Ports;
 namespace ClickFunctions.Aggregation;
 
 /// <summary>
-/// A claim store in memory: for tests, benchmarks, and as the reference behaviour of <see cref="IClaimStore"/>.
-/// Not thread-safe: one aggregation step at a time.
+/// A claim store in memory, applying the one <see cref="ClaimRules"/> every claim store applies: the reconciler's
+/// recount (fresh for every run), tests, benchmarks, and the reference behaviour of <see cref="IClaimStore"/>.
+/// Keeps the latest claim per click id, so a rebuilt store can be given the claims it lost. Not thread-safe: one
+/// aggregation step at a time.
 /// </summary>
 public sealed class InMemoryClaimStore(TimeSpan horizon) : IClaimStore
 {
     private readonly Dictionary<ClickId, Claim> _claims = [];
 
     public int Count => _claims.Count;
+
+    public IReadOnlyDictionary<ClickId, Claim> Claims => _claims;
 
     public ValueTask ClaimAsync(ReadOnlyMemory<ClaimRequest> requests, Memory<ClaimOutcome> outcomes, CancellationToken cancellationToken)
     {

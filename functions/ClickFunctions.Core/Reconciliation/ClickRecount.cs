@@ -54,7 +54,7 @@ public static class ClickRecount
     public static async Task<RecountResult> RunAsync(IAsyncEnumerable<RawEventFile> files, DateTimeOffset from, DateTimeOffset to, TimeSpan dedupHorizon, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(files);
-        var claims = new RecountClaims(dedupHorizon);
+        var claims = new InMemoryClaimStore(dedupHorizon);
         var step = new AggregationStep(claims);
         var audit = new SequenceAudit();
         var events = new List<RawEvent>(ChunkEvents);
