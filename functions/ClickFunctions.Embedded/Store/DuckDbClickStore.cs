@@ -285,41 +285,44 @@ public sealed class DuckDbClickStore : IClickQueries, IDisposable
         long bucketSeconds = minutes * 60L;
         var result = WithReader(connection =>
         {
+            // The ads table owns each ad key: if the key is not this advertiser's ad, nothing under it is theirs.
+            if (!AdExists(connection, adKey, query.AdvertiserId, query.AdId))
+            {
+                return null;
+            }
             var buckets = new List<ClickBucket>();
             long first = segment.Range.From.ToUnixTimeSeconds() / bucketSeconds;
             long last = segment.Range.To.ToUnixTimeSeconds() / bucketSeconds - 1;
             var lo = AdKey.RowKey(adKey, first);
             var hi = AdKey.RowKey(adKey, last);
-            using (var command = connection.CreateCommand())
+            var adBase = AdKey.RowKey(adKey, 0);
+            using var command = connection.CreateCommand();
+            // One equality lookup per page of the index on `page`: DuckDB answers those from the ART index, while a
+            // range or IN filter, or any second predicate, makes it scan the table. The range is checked here, and
+            // only numeric columns are fetched (the bucket start is the bucket number in the key).
+            var sql = new StringBuilder("SELECT k, clicks, invalid_clicks FROM (");
+            long firstPage = first / AdKey.PageBuckets;
+            long lastPage = last / AdKey.PageBuckets;
+            for (long page = firstPage; page <= lastPage; page++)
             {
-                // One equality lookup per page of the index on `page`: DuckDB answers those from the ART index, while a
-                // range or IN filter, or any second predicate, makes it scan the table. Range and ids are checked here.
-                var sql = new StringBuilder("SELECT k, bucket_start, clicks, invalid_clicks, advertiser_id, ad_id FROM (");
-                long firstPage = first / AdKey.PageBuckets;
-                long lastPage = last / AdKey.PageBuckets;
-                for (long page = firstPage; page <= lastPage; page++)
+                string name = "p" + (page - firstPage).ToString(CultureInfo.InvariantCulture);
+                sql.Append(page == firstPage ? "" : " UNION ALL ")
+                    .Append(CultureInfo.InvariantCulture, $"SELECT k, clicks, invalid_clicks FROM {table} WHERE page = ${name}");
+                command.Parameters.Add(new DuckDBParameter(name, AdKey.PageKey(adKey, page)));
+            }
+            command.CommandText = sql.Append(") ORDER BY k").ToString();
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                var k = reader.GetFieldValue<BigInteger>(0);
+                if (k >= lo && k <= hi)
                 {
-                    string name = "p" + (page - firstPage).ToString(CultureInfo.InvariantCulture);
-                    sql.Append(page == firstPage ? "" : " UNION ALL ")
-                        .Append(CultureInfo.InvariantCulture, $"SELECT k, bucket_start, clicks, invalid_clicks, advertiser_id, ad_id FROM {table} WHERE page = ${name}");
-                    command.Parameters.Add(new DuckDBParameter(name, AdKey.PageKey(adKey, page)));
-                }
-                command.CommandText = sql.Append(") ORDER BY k").ToString();
-                using var reader = command.ExecuteReader();
-                while (reader.Read())
-                {
-                    var k = reader.GetFieldValue<BigInteger>(0);
-                    if (k >= lo && k <= hi && IsAd(reader, 4, query.AdvertiserId, query.AdId))
-                    {
-                        buckets.Add(new ClickBucket(DateTime.SpecifyKind(reader.GetDateTime(1), DateTimeKind.Utc), reader.GetInt64(2), reader.GetInt64(3)));
-                    }
+                    long bucket = (long)(k - adBase);
+                    var start = DateTime.UnixEpoch.AddTicks(bucket * bucketSeconds * TimeSpan.TicksPerSecond);
+                    buckets.Add(new ClickBucket(start, reader.GetInt64(1), reader.GetInt64(2)));
                 }
             }
-            if (buckets.Count > 0 || AdExists(connection, adKey, query.AdvertiserId, query.AdId))
-            {
-                return AdClicks.Create(query, buckets);
-            }
-            return null;
+            return AdClicks.Create(query, buckets);
         });
         return ValueTask.FromResult(result);
     }
@@ -340,7 +343,7 @@ public sealed class DuckDbClickStore : IClickQueries, IDisposable
         return false;
     }
 
-    /// <summary>Guards against a 64-bit ad key collision: a row counts only if its ids are the ones asked for.</summary>
+    /// <summary>Guards against a 64-bit ad key collision: the key is this ad's only if the ads row names it.</summary>
     private static bool IsAd(System.Data.Common.DbDataReader reader, int ordinal, string advertiserId, string adId) =>
         string.Equals(reader.GetString(ordinal), advertiserId, StringComparison.Ordinal) && string.Equals(reader.GetString(ordinal + 1), adId, StringComparison.Ordinal);
 
