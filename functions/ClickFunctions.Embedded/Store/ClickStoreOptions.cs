@@ -12,8 +12,4 @@ public sealed class ClickStoreOptions
     /// <summary>The DuckDB file (the local host uses {data-dir}/clicks.duckdb).</summary>
     [Required]
     public string Path { get; set; } = "";
-
-    /// <summary>Connections kept open for queries (each query uses one at a time).</summary>
-    [Range(1, 64)]
-    public int QueryConnections { get; set; } = 4;
 }
