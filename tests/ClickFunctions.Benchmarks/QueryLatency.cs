@@ -27,6 +27,7 @@ public static class QueryLatency
         int perDay = int.Parse(options.GetValueOrDefault("minutes-per-day", "14"), CultureInfo.InvariantCulture);
         int hot = int.Parse(options.GetValueOrDefault("hot-ads", "100"), CultureInfo.InvariantCulture);
         int queries = int.Parse(options.GetValueOrDefault("queries", "2000"), CultureInfo.InvariantCulture);
+        int warmup = int.Parse(options.GetValueOrDefault("warmup", "100"), CultureInfo.InvariantCulture);
         string path = Path.Combine(dir, ClickStoreOptions.FileName);
         if (!File.Exists(path))
         {
@@ -51,7 +52,7 @@ public static class QueryLatency
                 var random = new Random(7);
                 var latencies = new List<double>(queries);
                 long rows = 0;
-                for (int i = -100; i < queries; i++)
+                for (int i = -warmup; i < queries; i++)
                 {
                     int ad = hotAds ? random.Next(hot) : hot + random.Next(ads - hot);
                     var query = new AdClicksQuery(Advertiser(ad), "ad-" + ad.ToString(CultureInfo.InvariantCulture), granularity, new TimeRange(from, to));
