@@ -10,7 +10,8 @@ if (args is ["reconcile", ..])
     return await ReconcileCommand.RunAsync(args[1..]);
 }
 
-var builder = WebApplication.CreateSlimBuilder(args);
+// No watching of appsettings files for changes: a watcher on the working directory costs CPU on the click path.
+var builder = WebApplication.CreateSlimBuilder(["--hostBuilder:reloadConfigOnChange=false", .. args]);
 builder.AddLocalHost();
 var app = builder.Build();
 app.MapLocalHost();

@@ -74,9 +74,16 @@ public sealed partial class ClickConsumer(
             var batch = new List<RawEvent>(_options.MaxBatchEvents);
             int perPartition = Math.Max(1, _options.MaxBatchEvents / readers.Length);
             var nextPurge = time.GetUtcNow();
+            long lastStepStarted = 0;
+            bool lastBatchFull = true;
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                var sinceLastStep = time.GetElapsedTime(lastStepStarted);
+                if (!lastBatchFull && sinceLastStep < _options.CommitInterval)
+                {
+                    await Task.Delay(_options.CommitInterval - sinceLastStep, time, cancellationToken).ConfigureAwait(false);
+                }
                 batch.Clear();
                 foreach (var reader in readers)
                 {
@@ -87,6 +94,8 @@ public sealed partial class ClickConsumer(
                     await WaitForAnyCommitAsync(readers, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
+                lastStepStarted = time.GetTimestamp();
+                lastBatchFull = batch.Count >= _options.MaxBatchEvents;
                 var result = await step.AggregateAsync(batch, cancellationToken).ConfigureAwait(false);
                 var positions = new Dictionary<int, long>(readers.Length);
                 for (int i = 0; i < readers.Length; i++)

@@ -11,6 +11,14 @@ public sealed class ClickConsumerOptions
     [Range(1, 1_000_000)]
     public int MaxBatchEvents { get; set; } = 20_000;
 
+    /// <summary>
+    /// The shortest time between the starts of two transactions while the log is busy: clicks arriving meanwhile
+    /// join the next transaction instead of each paying for its own. A full batch does not wait. This bounds the
+    /// store's write cost under load at the price of up to this much extra click-to-query latency.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:05")]
+    public TimeSpan CommitInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>How long to wait before resuming from the stored positions after a failed step.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);

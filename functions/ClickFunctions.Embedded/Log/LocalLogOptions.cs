@@ -20,7 +20,7 @@ public sealed class LocalLogOptions
     [Range(1, 65536)]
     public int MaxBlockEvents { get; set; } = 4096;
 
-    /// <summary>Clicks waiting for a commit, per partition; beyond this, appends wait (backpressure).</summary>
+    /// <summary>Clicks waiting for a commit (the whole log); beyond this, appends wait (backpressure).</summary>
     [Range(1, 1_000_000)]
     public int QueueCapacity { get; set; } = 50_000;
 }

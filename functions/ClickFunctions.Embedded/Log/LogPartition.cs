@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using ClickFunctions.Capture;
 using ClickFunctions.Clicks;
+using ClickFunctions.Ports;
 using Microsoft.Extensions.Logging;
 
 namespace ClickFunctions.Embedded.Log;
@@ -9,24 +10,24 @@ namespace ClickFunctions.Embedded.Log;
 /// <summary>What readers may read: everything before <see cref="NextSequence"/>, i.e. up to <see cref="SegmentLength"/> bytes of the active segment.</summary>
 public sealed record CommittedState(long SegmentFirstSequence, long SegmentLength, long NextSequence);
 
+/// <summary>A click waiting for the log's commit thread: its partition, its encoded body, and the caller to complete.</summary>
+internal readonly record struct PendingAppend(int Partition, byte[] Body, TaskCompletionSource Done);
+
 /// <summary>
-/// One partition of the local log: an append-only series of Avro segment files, written by one dedicated thread
-/// that takes every click queued since its last write, writes them as one or more Avro blocks, fsyncs once, and
-/// only then completes the callers (group commit). On open, a torn tail left by a crash is found and cut off.
+/// One partition of the local log: an append-only series of Avro segment files. The log's commit thread
+/// (<see cref="LocalClickLog"/>) hands it every click queued for it since the last commit: <see cref="Write"/> puts
+/// them in one or more Avro blocks, <see cref="Sync"/> fsyncs and only then publishes them to readers and completes
+/// the callers (group commit). On open, a torn tail left by a crash is found and cut off.
 /// </summary>
 public sealed partial class LogPartition : IDisposable
 {
     private readonly LocalLogOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly object _gate = new(); // Monitor.Wait/Pulse: the writer thread sleeps until a click arrives.
-    private readonly SemaphoreSlim _slots;
     private readonly ArrayBufferWriter<byte> _block = new(256 * 1024);
-    private readonly Thread _thread;
-    private List<Pending> _queue = [];
-    private List<Pending> _spare = [];
-    private bool _stopping;
     private Exception? _failure;
+    private long _writtenLength;
+    private long _writtenNext;
     private FileStream _segment;
     private CaptureBlockWriter _writer;
     private long _segmentFirst;
@@ -42,11 +43,8 @@ public sealed partial class LogPartition : IDisposable
         _options = options;
         _time = time;
         _logger = logger;
-        _slots = new SemaphoreSlim(options.QueueCapacity, options.QueueCapacity);
         (_segment, _writer, _segmentFirst, _segmentLength, _nextSequence) = Recover();
         _committed = new CommittedState(_segmentFirst, _segmentLength, _nextSequence);
-        _thread = new Thread(WriteLoop) { IsBackground = true, Name = $"click-log-{id}" };
-        _thread.Start();
     }
 
     public int Id { get; }
@@ -60,41 +58,8 @@ public sealed partial class LogPartition : IDisposable
     public static LogPartition Open(string root, int id, LocalLogOptions options, TimeProvider time, ILogger logger) =>
         new(id, LogSegments.PartitionDirectory(root, id), options, time, logger);
 
-    /// <summary>Completes once <paramref name="body"/> is written and fsync'd; throws if it could not be.</summary>
-    public Task AppendAsync(byte[] body, CancellationToken cancellationToken)
-    {
-        if (_failure is { } failure)
-        {
-            return Task.FromException(new IOException($"Click log partition {Id} is unavailable: {failure.Message}", failure));
-        }
-        var wait = _slots.WaitAsync(cancellationToken);
-        return wait.IsCompletedSuccessfully ? Enqueue(body) : EnqueueAfter(wait, body);
-    }
-
-    private async Task EnqueueAfter(Task wait, byte[] body)
-    {
-        await wait.ConfigureAwait(false);
-        await Enqueue(body).ConfigureAwait(false);
-    }
-
-    private Task Enqueue(byte[] body)
-    {
-        var pending = new Pending(body, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-        lock (_gate)
-        {
-            if (_stopping)
-            {
-                _slots.Release();
-                return Task.FromException(new ObjectDisposedException(nameof(LogPartition)));
-            }
-            _queue.Add(pending);
-            if (_queue.Count == 1)
-            {
-                Monitor.Pulse(_gate);
-            }
-        }
-        return pending.Done.Task;
-    }
+    /// <summary>Set once the partition cannot append any more (a failed write could not be rolled back); cleared by a restart.</summary>
+    internal Exception? Failure => _failure;
 
     /// <summary>Completes when something at or after <paramref name="nextSequence"/> has been committed.</summary>
     public async Task WaitForCommitAsync(long nextSequence, CancellationToken cancellationToken)
@@ -110,71 +75,66 @@ public sealed partial class LogPartition : IDisposable
         }
     }
 
-    private void WriteLoop()
-    {
-        while (true)
-        {
-            List<Pending> batch;
-            lock (_gate)
-            {
-                while (_queue.Count == 0 && !_stopping)
-                {
-                    Monitor.Wait(_gate);
-                }
-                if (_queue.Count == 0)
-                {
-                    return;
-                }
-                batch = _queue;
-                _queue = _spare;
-            }
-            Commit(batch);
-            _slots.Release(batch.Count);
-            batch.Clear();
-            lock (_gate)
-            {
-                _spare = batch;
-            }
-        }
-    }
-
-    private void Commit(List<Pending> batch)
+    /// <summary>
+    /// Writes clicks from the start of <paramref name="batch"/> as Avro blocks after the committed end, without
+    /// fsync: nothing is visible to readers or acknowledged yet. Stops after the block that fills the segment, so a
+    /// segment passes <see cref="LocalLogOptions.SegmentBytes"/> by at most one block; returns how many clicks it
+    /// took (the caller queues the rest for the next round, in the next segment). On failure the file is rolled
+    /// back, every click of the batch is failed, and 0 is returned.
+    /// </summary>
+    internal int Write(List<PendingAppend> batch, DateTimeOffset now)
     {
         if (_failure is { } failed)
         {
             FailAll(batch, failed);
-            return;
+            return 0;
         }
-        long firstSequence = _nextSequence;
-        long startLength = _segmentLength;
         try
         {
             _block.ResetWrittenCount();
-            var now = _time.GetUtcNow();
-            long sequence = firstSequence;
-            for (int start = 0; start < batch.Count; start += _options.MaxBlockEvents)
+            long sequence = _nextSequence;
+            int taken = 0;
+            // At least one block, even into a segment that recovery found full: the sync after it rolls over.
+            while (taken < batch.Count && (taken == 0 || _segmentLength + _block.WrittenCount < _options.SegmentBytes))
             {
-                long blockOffset = startLength + _block.WrittenCount;
+                long blockOffset = _segmentLength + _block.WrittenCount;
                 _writer.BeginBlock();
-                int end = Math.Min(batch.Count, start + _options.MaxBlockEvents);
-                for (int i = start; i < end; i++)
+                int end = Math.Min(batch.Count, taken + _options.MaxBlockEvents);
+                for (; taken < end; taken++)
                 {
-                    _writer.Add(sequence++, blockOffset, now, batch[i].Body);
+                    _writer.Add(sequence++, blockOffset, now, batch[taken].Body);
                 }
                 _writer.EndBlock(_block);
             }
             _segment.Write(_block.WrittenSpan);
-            _segment.Flush(flushToDisk: true);
-            _nextSequence = sequence;
-            _segmentLength = startLength + _block.WrittenCount;
+            _writtenLength = _segmentLength + _block.WrittenCount;
+            _writtenNext = sequence;
+            return taken;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            Log.AppendFailed(_logger, e, Id, batch.Count);
-            Rollback(startLength, e);
-            FailAll(batch, e);
+            Fail(batch, e);
+            return 0;
+        }
+    }
+
+    /// <summary>
+    /// Makes what <see cref="Write"/> wrote durable (fsync), then publishes it to readers and completes the callers:
+    /// their 302s may go out now. On failure the file is rolled back and every click of the batch is failed.
+    /// </summary>
+    internal void Sync(List<PendingAppend> batch)
+    {
+        try
+        {
+            _segment.Flush(flushToDisk: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Fail(batch, e);
             return;
         }
+        _segmentLength = _writtenLength;
+        _nextSequence = _writtenNext;
         Publish();
         foreach (var pending in batch)
         {
@@ -194,6 +154,13 @@ public sealed partial class LogPartition : IDisposable
         }
     }
 
+    private void Fail(List<PendingAppend> batch, Exception e)
+    {
+        Log.AppendFailed(_logger, e, Id, batch.Count);
+        Rollback(_segmentLength, e);
+        FailAll(batch, e);
+    }
+
     private void Rollback(long length, Exception cause)
     {
         try
@@ -209,11 +176,11 @@ public sealed partial class LogPartition : IDisposable
         }
     }
 
-    private static void FailAll(List<Pending> batch, Exception e)
+    private static void FailAll(List<PendingAppend> batch, Exception e)
     {
         foreach (var pending in batch)
         {
-            pending.Done.TrySetException(new IOException("The click could not be made durable.", e));
+            pending.Done.TrySetException(new ClickLogUnavailableException("The click could not be made durable.", e));
         }
     }
 
@@ -322,19 +289,8 @@ public sealed partial class LogPartition : IDisposable
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public void Dispose()
-    {
-        lock (_gate)
-        {
-            _stopping = true;
-            Monitor.PulseAll(_gate);
-        }
-        _thread.Join();
-        _segment.Dispose();
-        _slots.Dispose();
-    }
-
-    private readonly record struct Pending(byte[] Body, TaskCompletionSource Done);
+    /// <summary>Closes the segment; the log's commit thread must have stopped.</summary>
+    public void Dispose() => _segment.Dispose();
 
     private static partial class Log
     {

@@ -106,7 +106,7 @@ public sealed class ClickConsumerTests : IDisposable
         var ct = TestContext.Current.CancellationToken;
         int partition = LocalClickLog.PartitionOf("ad-1", rig.Log.Partitions.Count);
 
-        await rig.Log.Partitions[partition].AppendAsync([1, 2, 3], ct);
+        await rig.Log.AppendRawAsync(partition, [1, 2, 3], ct);
         await rig.Log.AppendAsync(Click("ad-1", "i1"), ct);
 
         Assert.Equal(new ClickTotals(1, 0), await WaitForAsync(rig.Store, "ad-1", new ClickTotals(1, 0), TimeSpan.FromSeconds(5)));
