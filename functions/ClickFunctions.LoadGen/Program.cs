@@ -20,7 +20,7 @@ var connections = new Option<int>("--connections") { Description = "Closed loop:
 var duration = new Option<TimeSpan>("--duration") { Description = "Run time, e.g. 00:00:30", DefaultValueFactory = _ => TimeSpan.FromSeconds(30) };
 var requests = new Option<int>("--requests") { Description = "Clicks to mint for a closed-loop run (cycled if the run outlasts them)", DefaultValueFactory = _ => 200_000 };
 var verify = new Option<bool>("--verify") { Description = "After the run, check the query API counts exactly the distinct valid clicks redirected" };
-var apiKeys = new Option<string[]>("--api-key") { Description = "ADVERTISER=KEY for --verify (repeatable)", AllowMultipleArgumentsPerToken = true };
+var apiKeys = new Option<string[]>("--api-key") { Description = "ADVERTISER=KEY for --verify (repeatable); KEY may be \"Bearer <token>\" for a Function App behind Easy Auth", AllowMultipleArgumentsPerToken = true };
 var verifyTimeout = new Option<TimeSpan>("--verify-timeout") { Description = "How long to wait for counts to catch up", DefaultValueFactory = _ => TimeSpan.FromSeconds(30) };
 var json = new Option<string?>("--json") { Description = "Also write the summary as JSON to this file" };
 var seed = new Option<int>("--seed") { Description = "Random seed of the population", DefaultValueFactory = _ => 42 };

@@ -77,7 +77,16 @@ public sealed class Verifier(Uri target, IReadOnlyDictionary<string, string> api
         string url = string.Create(CultureInfo.InvariantCulture,
             $"/api/advertisers/{Uri.EscapeDataString(advertiser)}/ads?from={from.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}&to={to.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}");
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
-        request.Headers.Add("X-Api-Key", apiKeys[advertiser]);
+        // An API key (local host) or, written "Bearer <token>", an Entra token for the Function App's Easy Auth.
+        string credential = apiKeys[advertiser];
+        if (credential.StartsWith("Bearer ", StringComparison.Ordinal))
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", credential);
+        }
+        else
+        {
+            request.Headers.Add("X-Api-Key", credential);
+        }
         using var response = await client.SendAsync(request, cancellationToken).ConfigureAwait(false);
         string body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)

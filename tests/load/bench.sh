@@ -96,10 +96,14 @@ done
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 col() { printf "%s" "${results[$1]}" | awk -v c="$2" 'NF { print $c }' | median; }
 
-echo "open loop at $RATE clicks/s against the local host (load generator, latency from intended send time)..." >&2
+echo "open loop at $RATE clicks/s, latency from intended send time (load generator on the same cores)..." >&2
+# nginx first, as the baseline of what the load generator itself costs at this rate on this machine.
+dotnet "$LOADGEN" --target "http://127.0.0.1:$NGINX_PORT" --key-id bench --key "$ClickSigning__Key" --rate "$RATE" --duration 00:00:20 \
+  --ads 1000 --advertiser-prefix ol-adv- --json "$work/open-loop-nginx.json" > "$work/open-loop-nginx.txt" 2>"$work/open-loop-nginx.err" || true
+echo "(a) nginx:" && cat "$work/open-loop-nginx.txt"
 dotnet "$LOADGEN" --target "http://127.0.0.1:$LOCAL_PORT" --key-id bench --key "$ClickSigning__Key" --rate "$RATE" --duration 00:00:20 \
   --ads 1000 --advertiser-prefix ol-adv- --verify --api-key ol-adv-0=bench-key-0123456789abcdef --json "$work/open-loop.json" > "$work/open-loop.txt" 2>"$work/open-loop.err" || true
-cat "$work/open-loop.txt"
+echo "(c) ClickFunctions local:" && cat "$work/open-loop.txt"
 echo "click-to-query freshness on the idle host..." >&2
 sleep 2
 dotnet "$LOADGEN" --target "http://127.0.0.1:$LOCAL_PORT" --key-id bench --key "$ClickSigning__Key" --freshness 200 \

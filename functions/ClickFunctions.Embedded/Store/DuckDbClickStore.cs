@@ -46,6 +46,8 @@ public sealed class DuckDbClickStore : IClickQueries, IDisposable
         _connectionString = $"Data Source={options.Path}";
         _writer = new DuckDBConnection(_connectionString);
         _writer.Open();
+        // Database-wide settings (every connection of this file shares them); the values are validated options.
+        Execute(_writer, string.Create(CultureInfo.InvariantCulture, $"SET memory_limit = '{options.MemoryLimit}'; SET threads = {options.Threads}"));
         CreateSchema();
         _upserts =
         [
