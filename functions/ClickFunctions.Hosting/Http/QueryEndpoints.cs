@@ -50,13 +50,10 @@ public static partial class QueryEndpoints
         ILoggerFactory loggers,
         CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(queries);
-        ArgumentNullException.ThrowIfNull(loggers);
-        var logger = loggers.CreateLogger(typeof(QueryEndpoints));
-        if (await identity.ResolveAsync(context, cancellationToken).ConfigureAwait(false) is not { } advertiserId)
+        var (advertiserId, logger) = await AuthenticateAsync(context, identity, loggers, cancellationToken).ConfigureAwait(false);
+        if (advertiserId is null)
         {
-            Log.Unauthenticated(logger, context.Request.Path);
             return TypedResults.Unauthorized();
         }
         if (!QueryParameters.TryAdClicks(advertiserId, adId, from, to, granularity, out var query, out var problem))
@@ -79,13 +76,10 @@ public static partial class QueryEndpoints
         ILoggerFactory loggers,
         CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(queries);
-        ArgumentNullException.ThrowIfNull(loggers);
-        var logger = loggers.CreateLogger(typeof(QueryEndpoints));
-        if (await identity.ResolveAsync(context, cancellationToken).ConfigureAwait(false) is not { } caller)
+        var (caller, _) = await AuthenticateAsync(context, identity, loggers, cancellationToken).ConfigureAwait(false);
+        if (caller is null)
         {
-            Log.Unauthenticated(logger, context.Request.Path);
             return TypedResults.Unauthorized();
         }
         // Another advertiser's listing is answered as if that advertiser did not exist, before looking at anything else.
@@ -98,6 +92,21 @@ public static partial class QueryEndpoints
             return BadRequest(problem);
         }
         return TypedResults.Ok(await queries.ListAdsAsync(query, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>The caller's advertiser id, or null (logged) when the request carries no valid credentials.</summary>
+    private static async Task<(string? AdvertiserId, ILogger Logger)> AuthenticateAsync(
+        HttpContext context, IAdvertiserIdentity identity, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
+        ArgumentNullException.ThrowIfNull(loggers);
+        var logger = loggers.CreateLogger(typeof(QueryEndpoints));
+        string? advertiserId = await identity.ResolveAsync(context, cancellationToken).ConfigureAwait(false);
+        if (advertiserId is null)
+        {
+            Log.Unauthenticated(logger, context.Request.Path);
+        }
+        return (advertiserId, logger);
     }
 
     private static ProblemHttpResult BadRequest(string detail) =>
