@@ -22,6 +22,7 @@ var requests = new Option<int>("--requests") { Description = "Clicks to mint for
 var verify = new Option<bool>("--verify") { Description = "After the run, check the query API counts exactly the distinct valid clicks redirected" };
 var apiKeys = new Option<string[]>("--api-key") { Description = "ADVERTISER=KEY for --verify (repeatable); KEY may be \"Bearer <token>\" for a Function App behind Easy Auth", AllowMultipleArgumentsPerToken = true };
 var verifyTimeout = new Option<TimeSpan>("--verify-timeout") { Description = "How long to wait for counts to catch up", DefaultValueFactory = _ => TimeSpan.FromSeconds(30) };
+var maxConnections = new Option<int>("--max-connections") { Description = "Open loop: most connections (and requests in flight); later requests wait, their latency still counted from the intended send time", DefaultValueFactory = _ => 512 };
 var json = new Option<string?>("--json") { Description = "Also write the summary as JSON to this file" };
 var seed = new Option<int>("--seed") { Description = "Random seed of the population", DefaultValueFactory = _ => 42 };
 var emitPaths = new Option<string?>("--emit-paths") { Description = "Only mint --requests click URLs (path and query, one per line) into this file, then exit" };
@@ -30,7 +31,7 @@ var landing = new Option<string>("--landing-url") { Description = "Landing URL o
 
 var command = new RootCommand("ClickFunctions load generator: signed clicks against any deployment, with latency percentiles and an optional count check.")
 {
-    target, keyId, key, dataDir, ads, advertisers, advertiserPrefix, zipf, duplicates, bots, invalid, rate, connections, duration, requests, verify, apiKeys, verifyTimeout, json, seed, landing, emitPaths, freshness,
+    target, keyId, key, dataDir, ads, advertisers, advertiserPrefix, zipf, duplicates, bots, invalid, rate, connections, duration, requests, verify, apiKeys, verifyTimeout, maxConnections, json, seed, landing, emitPaths, freshness,
 };
 command.SetAction(async (result, cancellationToken) =>
 {
@@ -77,7 +78,7 @@ command.SetAction(async (result, cancellationToken) =>
         await File.WriteAllLinesAsync(pathsFile, plan.Select(p => p.PathAndQuery), cancellationToken);
         return 0;
     }
-    var options = new RunOptions(result.GetValue(target)!, arrivalRate, result.GetValue(connections), runTime, MaxInFlight: 4096);
+    var options = new RunOptions(result.GetValue(target)!, arrivalRate, result.GetValue(connections), runTime, MaxInFlight: result.GetValue(maxConnections));
     Console.Error.WriteLine(arrivalRate is { } rr
         ? FormattableString.Invariant($"open loop at {rr:N0} clicks/s for {runTime} against {options.Target}")
         : FormattableString.Invariant($"closed loop with {options.Connections} connections for {runTime} against {options.Target}"));
