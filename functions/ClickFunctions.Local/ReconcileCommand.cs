@@ -48,13 +48,7 @@ public static class ReconcileCommand
             return BadArguments;
         }
 
-        var configuration = new ConfigurationManager();
-        configuration.AddJsonFile(Path.GetFullPath("appsettings.json"), optional: true);
-        configuration.AddEnvironmentVariables();
-        if (dataDir is not null)
-        {
-            configuration[LocalPaths.DataDirectoryKey] = dataDir;
-        }
+        var configuration = LocalPaths.CliConfiguration(dataDir);
         string dataDirectory = LocalPaths.DataDirectory(configuration);
         var options = new ReconcileOptions();
         EmbeddedReconciliationExtensions.LocalDefaults(options);

@@ -41,13 +41,7 @@ public static class SignCommand
             {
                 impressionId = "imp-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
             }
-            var configuration = new ConfigurationManager();
-            configuration.AddJsonFile(Path.GetFullPath("appsettings.json"), optional: true);
-            configuration.AddEnvironmentVariables();
-            if (result.GetValue(dataDir) is { } dir)
-            {
-                configuration[LocalPaths.DataDirectoryKey] = dir;
-            }
+            var configuration = LocalPaths.CliConfiguration(result.GetValue(dataDir));
             string dataDirectory = LocalPaths.DataDirectory(configuration);
             foreach (var note in DevKeys.Apply(configuration, dataDirectory))
             {
