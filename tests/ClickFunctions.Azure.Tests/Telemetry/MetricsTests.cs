@@ -16,13 +16,14 @@ namespace ClickFunctions.Azure.Tests.Telemetry;
 /// <summary>The metric names the workbook and alerts use, on the "ClickFunctions" meter the exporter exports.</summary>
 public sealed class MetricsTests(Azurite azurite)
 {
-    private static (MeterListener Listener, ConcurrentDictionary<string, double> Seen) Listen()
+    // Only this test's meters: the listener is process-wide, and other tests in this assembly run in parallel.
+    private static (MeterListener Listener, ConcurrentDictionary<string, double> Seen) Listen(IMeterFactory meters)
     {
         var seen = new ConcurrentDictionary<string, double>();
         var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == ClickMetrics.MeterName)
+            if (instrument.Meter.Name == ClickMetrics.MeterName && ReferenceEquals(instrument.Meter.Scope, meters))
             {
                 l.EnableMeasurementEvents(instrument);
             }
@@ -48,7 +49,8 @@ public sealed class MetricsTests(Azurite azurite)
     [Fact]
     public async Task Aggregation_records_batch_size_duplicates_invalid_by_reason_lag_and_ingestion_failures()
     {
-        var (listener, seen) = Listen();
+        var meters = TestClicks.Meters();
+        var (listener, seen) = Listen(meters);
         using var _ = listener;
         await using var adx = await Kusto.LoopbackKusto.StartAsync();
         var claims = new ClickFunctions.Azure.Tables.TableClaimStore(azurite.Tables(),
@@ -57,7 +59,7 @@ public sealed class MetricsTests(Azurite azurite)
         var aggregator = new ClickFunctions.Functions.Aggregation.ClickAggregator(new ClickFunctions.Aggregation.AggregationStep(claims),
             new ClickFunctions.Azure.Kusto.KustoBucketSink(adx.Client()),
             new ClickFunctions.Azure.DeadLetters.BlobDeadLetterWriter(azurite.Blobs().GetBlobContainerClient("m" + Guid.NewGuid().ToString("N")[..12]), NullLogger<ClickFunctions.Azure.DeadLetters.BlobDeadLetterWriter>.Instance),
-            new AzureClickMetrics(TestClicks.Meters()), new Microsoft.Extensions.Time.Testing.FakeTimeProvider(TestClicks.Noon.AddSeconds(30)),
+            new AzureClickMetrics(meters), new Microsoft.Extensions.Time.Testing.FakeTimeProvider(TestClicks.Noon.AddSeconds(30)),
             NullLogger<ClickFunctions.Functions.Aggregation.ClickAggregator>.Instance);
         var batch = new[]
         {
@@ -86,7 +88,7 @@ public sealed class MetricsTests(Azurite azurite)
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == ClickMetrics.MeterName)
+            if (instrument.Meter.Name == ClickMetrics.MeterName && ReferenceEquals(instrument.Meter.Scope, meters))
             {
                 l.EnableMeasurementEvents(instrument);
             }
