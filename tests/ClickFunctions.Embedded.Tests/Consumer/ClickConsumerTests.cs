@@ -63,21 +63,20 @@ public sealed class ClickConsumerTests : IDisposable
     }
 
     [Fact]
-    public async Task Appended_clicks_become_queryable_within_a_second_with_duplicates_and_bots_counted_invalid()
+    public async Task Appended_clicks_become_queryable_with_duplicates_and_bots_counted_invalid()
     {
+        // Freshness (the 1 s p99 target) is measured by the benchmark; the bounds here only keep a stuck consumer
+        // from hanging the test.
         await using var rig = await StartAsync();
         var ct = TestContext.Current.CancellationToken;
 
         await rig.Log.AppendAsync(Click("ad-1", "i1"), ct);
-        var watch = Stopwatch.StartNew();
-        var first = await WaitForAsync(rig.Store, "ad-1", new ClickTotals(1, 0), TimeSpan.FromSeconds(1));
-        var latency = watch.Elapsed;
+        var first = await WaitForAsync(rig.Store, "ad-1", new ClickTotals(1, 0), TimeSpan.FromSeconds(10));
         await rig.Log.AppendAsync(Click("ad-1", "i1"), ct);
         await rig.Log.AppendAsync(Click("ad-1", "i2", ClickReason.BotUserAgent), ct);
-        var later = await WaitForAsync(rig.Store, "ad-1", new ClickTotals(1, 2), TimeSpan.FromSeconds(5));
+        var later = await WaitForAsync(rig.Store, "ad-1", new ClickTotals(1, 2), TimeSpan.FromSeconds(10));
 
         Assert.Equal(new ClickTotals(1, 0), first);
-        Assert.True(latency < TimeSpan.FromSeconds(1), $"visible after {latency}");
         Assert.Equal(new ClickTotals(1, 2), later);
     }
 
