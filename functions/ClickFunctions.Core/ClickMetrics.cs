@@ -26,5 +26,5 @@ public sealed class ClickMetrics
 
     public void Recorded(ClickReason reason) => _recorded.Add(1, new KeyValuePair<string, object?>("reason", reason.Code()));
 
-    public void Rejected(VerificationStatus status) => _rejected.Add(1, new KeyValuePair<string, object?>("reason", status.ToString()));
+    public void Rejected(VerificationStatus status) => _rejected.Add(1, new KeyValuePair<string, object?>("reason", status.Code()));
 }

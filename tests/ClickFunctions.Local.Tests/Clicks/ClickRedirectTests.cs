@@ -137,7 +137,7 @@ public sealed class ClickRedirectTests : IAsyncLifetime
             metrics = await _client.GetStringAsync("/metrics", ct);
         }
         Assert.Matches(@"clicks_recorded_total\{[^}]*reason=""valid""[^}]*\} 1", metrics);
-        Assert.Matches(@"clicks_rejected_total\{[^}]*reason=""NotSigned""[^}]*\} 1", metrics);
+        Assert.Matches(@"clicks_rejected_total\{[^}]*reason=""not_signed""[^}]*\} 1", metrics);
         Assert.Contains("http_server_request_duration_seconds_bucket", metrics, StringComparison.Ordinal);
 
         string health = await _client.GetStringAsync("/healthz", ct);
