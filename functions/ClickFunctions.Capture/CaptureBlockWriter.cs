@@ -66,6 +66,9 @@ public sealed class CaptureBlockWriter
 
     public int Count => _count;
 
+    /// <summary>Bytes of the records added since <see cref="BeginBlock"/> (the block's data, before framing).</summary>
+    public int BlockBytes => _records.WrittenCount;
+
     /// <summary>Frames the records added since <see cref="BeginBlock"/> as one block (count, size, data, sync) into <paramref name="output"/>.</summary>
     public void EndBlock(IBufferWriter<byte> output)
     {

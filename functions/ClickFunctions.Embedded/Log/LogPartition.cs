@@ -77,8 +77,8 @@ public sealed partial class LogPartition : IDisposable
 
     /// <summary>
     /// Writes clicks from the start of <paramref name="batch"/> as Avro blocks after the committed end, without
-    /// fsync: nothing is visible to readers or acknowledged yet. Stops after the block that fills the segment, so a
-    /// segment passes <see cref="LocalLogOptions.SegmentBytes"/> by at most one block; returns how many clicks it
+    /// fsync: nothing is visible to readers or acknowledged yet. Stops at the click that fills the segment, so a
+    /// segment passes <see cref="LocalLogOptions.SegmentBytes"/> by at most one click; returns how many clicks it
     /// took (the caller queues the rest for the next round, in the next segment). On failure the file is rolled
     /// back, every click of the batch is failed, and 0 is returned.
     /// </summary>
@@ -94,15 +94,18 @@ public sealed partial class LogPartition : IDisposable
             _block.ResetWrittenCount();
             long sequence = _nextSequence;
             int taken = 0;
-            // At least one block, even into a segment that recovery found full: the sync after it rolls over.
-            while (taken < batch.Count && (taken == 0 || _segmentLength + _block.WrittenCount < _options.SegmentBytes))
+            // At least one click, even into a segment that recovery found full: the sync after it rolls over. A block
+            // ends at MaxBlockEvents or where the segment fills, so a segment passes its size by at most one click.
+            bool full = false;
+            while (taken < batch.Count && !full)
             {
                 long blockOffset = _segmentLength + _block.WrittenCount;
                 _writer.BeginBlock();
                 int end = Math.Min(batch.Count, taken + _options.MaxBlockEvents);
-                for (; taken < end; taken++)
+                while (taken < end && !full)
                 {
-                    _writer.Add(sequence++, blockOffset, now, batch[taken].Body);
+                    _writer.Add(sequence++, blockOffset, now, batch[taken++].Body);
+                    full = _segmentLength + _block.WrittenCount + _writer.BlockBytes >= _options.SegmentBytes;
                 }
                 _writer.EndBlock(_block);
             }

@@ -154,6 +154,22 @@ public sealed class LocalClickLogTests : IDisposable
     }
 
     [Fact]
+    public async Task A_burst_of_concurrent_clicks_fills_segments_to_their_size_and_no_further_than_one_click()
+    {
+        const long SegmentBytes = 8192;
+        using (var log = new LocalClickLog(Options(partitions: 1, segmentBytes: SegmentBytes), TimeProvider.System, NullLoggerFactory.Instance))
+        {
+            await Task.WhenAll(Enumerable.Range(0, 2000).Select(i => log.AppendAsync(Click(i), TestContext.Current.CancellationToken).AsTask()));
+        }
+
+        var segments = Directory.GetFiles(Path.Combine(_directory, "000")).Order(StringComparer.Ordinal).ToList();
+        Assert.True(segments.Count > 10, $"{segments.Count} segments");
+        // One record is ~130 bytes; its block framing and sync marker add ~40.
+        Assert.All(segments, path => Assert.InRange(new FileInfo(path).Length, 1, SegmentBytes + 200));
+        Assert.Equal(Enumerable.Range(0, 2000).Select(i => (long)i), ReadAllOffline(1).Select(e => e.SequenceNumber));
+    }
+
+    [Fact]
     public async Task A_segment_whose_header_never_reached_the_disk_is_removed_on_open()
     {
         using (var log = new LocalClickLog(Options(partitions: 1), TimeProvider.System, NullLoggerFactory.Instance))
