@@ -133,12 +133,7 @@ public static class ReconcileCommand
             Status = ReconcileStatus.Gaps,
             ReadFrom = DateTimeOffset.MinValue,
             ReadTo = DateTimeOffset.MaxValue,
-            EventsRead = recount.EventsRead,
-            EventsInWindow = recount.EventsInWindow,
-            MalformedEvents = recount.Malformed,
-            Gaps = recount.Gaps,
-            Partitions = recount.Partitions,
-        };
+        }.WithRecount(recount);
         if (recount.Gaps.Count > 0)
         {
             report = report with { Message = $"the store is empty and the log has {recount.Gaps.Count} sequence gaps; nothing rebuilt", DurationMs = time.GetElapsedTime(started).TotalMilliseconds };

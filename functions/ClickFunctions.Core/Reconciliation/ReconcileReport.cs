@@ -73,6 +73,20 @@ public sealed record ReconcileReport
 
     public double DurationMs { get; init; }
 
+    /// <summary>This report with what a recount read: events, malformed events, gaps and partition ranges.</summary>
+    public ReconcileReport WithRecount(RecountResult recount)
+    {
+        ArgumentNullException.ThrowIfNull(recount);
+        return this with
+        {
+            EventsRead = recount.EventsRead,
+            EventsInWindow = recount.EventsInWindow,
+            MalformedEvents = recount.Malformed,
+            Gaps = recount.Gaps,
+            Partitions = recount.Partitions,
+        };
+    }
+
     /// <summary>Whether the store equals the recount after this run.</summary>
     [JsonIgnore]
     public bool Succeeded => Status is ReconcileStatus.Matched or ReconcileStatus.Corrected;

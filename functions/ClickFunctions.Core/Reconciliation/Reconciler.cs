@@ -85,14 +85,7 @@ public sealed class Reconciler(
         {
             return Finish(report with { Status = ReconcileStatus.Unreadable, Message = "raw data could not be read: " + e.Message }, started);
         }
-        report = report with
-        {
-            EventsRead = recount.EventsRead,
-            EventsInWindow = recount.EventsInWindow,
-            MalformedEvents = recount.Malformed,
-            Gaps = recount.Gaps,
-            Partitions = recount.Partitions,
-        };
+        report = report.WithRecount(recount);
         if (recount.Gaps.Count > 0)
         {
             long missing = recount.Gaps.Sum(g => g.Missing);
