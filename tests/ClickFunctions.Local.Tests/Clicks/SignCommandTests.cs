@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using ClickFunctions.Signing;
@@ -65,25 +64,12 @@ public sealed class SignCommandTests : IDisposable
 
     private static async Task<(int Exit, string Stdout, string Stderr)> RunSignAsync(TestKeys? keys, CancellationToken cancellationToken, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ClickFunctions.Local.dll"));
-        start.ArgumentList.Add("sign");
-        foreach (var arg in args)
+        var result = await DotnetTool.RunAsync("ClickFunctions.Local.dll", ["sign", .. args], cancellationToken, new Dictionary<string, string?>
         {
-            start.ArgumentList.Add(arg);
-        }
-        start.Environment.Remove("ClickSigning__KeyId");
-        start.Environment.Remove("ClickSigning__Key");
-        if (keys is not null)
-        {
-            start.Environment["ClickSigning__KeyId"] = keys.KeyId;
-            start.Environment["ClickSigning__Key"] = keys.KeyBase64;
-        }
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        return (process.ExitCode, await stdout, await stderr);
+            ["ClickSigning__KeyId"] = keys?.KeyId,
+            ["ClickSigning__Key"] = keys?.KeyBase64,
+        });
+        return (result.ExitCode, result.Stdout, result.Stderr);
     }
 
     public void Dispose() => Directory.Delete(_dataDirectory, recursive: true);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using ClickFunctions.LoadGen;
 
 namespace ClickFunctions.Tests.LoadGen;
@@ -64,17 +63,8 @@ public sealed class LoadGenVerifyTests : IDisposable
 
     private static async Task<(int Exit, string Output)> RunLoadGenAsync(CancellationToken cancellationToken, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ClickFunctions.LoadGen.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        return (process.ExitCode, await stdout + await stderr);
+        var result = await DotnetTool.RunAsync("ClickFunctions.LoadGen.dll", args, cancellationToken);
+        return (result.ExitCode, result.Output);
     }
 
     public void Dispose() => Directory.Delete(_dataDirectory, recursive: true);

@@ -147,31 +147,13 @@ public sealed class DisasterRecoveryTests : IDisposable
 
     private async Task<(int ExitCode, string Output)> RunReconcileAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken ct, Dictionary<string, string>? environment = null)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = _dataDirectory,
-        };
-        foreach (string arg in new[]
-        {
-            Path.Combine(AppContext.BaseDirectory, "ClickFunctions.Local.dll"), "reconcile",
-            "--from", QueryApi.Iso(from), "--to", QueryApi.Iso(to), "--data-dir", _dataDirectory,
-        })
-        {
-            start.ArgumentList.Add(arg);
-        }
-        foreach (var (name, value) in environment ?? [])
-        {
-            start.Environment[name] = value;
-        }
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync(ct);
-        var stderr = process.StandardError.ReadToEndAsync(ct);
-        await process.WaitForExitAsync(ct);
-        string output = await stdout, errors = await stderr;
-        return (process.ExitCode, string.Create(CultureInfo.InvariantCulture, $"exit {process.ExitCode}\n{output}\n{errors}"));
+        var result = await DotnetTool.RunAsync(
+            "ClickFunctions.Local.dll",
+            ["reconcile", "--from", QueryApi.Iso(from), "--to", QueryApi.Iso(to), "--data-dir", _dataDirectory],
+            ct,
+            environment?.ToDictionary(e => e.Key, e => (string?)e.Value),
+            _dataDirectory);
+        return (result.ExitCode, string.Create(CultureInfo.InvariantCulture, $"exit {result.ExitCode}\n{result.Stdout}\n{result.Stderr}"));
     }
 
     public void Dispose()
