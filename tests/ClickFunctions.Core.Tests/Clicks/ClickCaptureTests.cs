@@ -3,7 +3,7 @@ using System.Net;
 using ClickFunctions.Clicks;
 using ClickFunctions.Ports;
 using ClickFunctions.Signing;
-using Microsoft.AspNetCore.WebUtilities;
+using ClickFunctions.Tests.Signing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace ClickFunctions.Tests.Clicks;
@@ -18,12 +18,7 @@ public class ClickCaptureTests
         new ClickUrlSigner(Keys), new FingerprintHasher(new byte[16]), _log, _time,
         new ClickCaptureOptions { ClickIdParameter = clickIdParameter }, new ClickMetrics(new TestMeterFactory()));
 
-    private static ClickUrlParameters Signed(ClickUrlFields fields)
-    {
-        var q = QueryHelpers.ParseQuery(new ClickUrlSigner(Keys).SignQuery(fields));
-        string? Get(string n) => q.TryGetValue(n, out var v) ? v.ToString() : null;
-        return new(Get("ad"), Get("adv"), Get("u"), Get("cmp"), Get("imp"), Get("exp"), Get("kid"), Get("sig"));
-    }
+    private static ClickUrlParameters Signed(ClickUrlFields fields) => ClickQueries.Parse(new ClickUrlSigner(Keys).SignQuery(fields));
 
     private static readonly ClickRequest Browser = new("GET", "Mozilla/5.0", "https://news.example/article?id=1", IPAddress.Parse("203.0.113.99"), null);
 

@@ -204,12 +204,7 @@ public class ClickUrlSignerTests
         Assert.Throws<ArgumentException>(() => Signer.SignQuery(new ClickUrlFields(id, "adv-1", "https://example.com/")));
     }
 
-    private static ClickUrlParameters Parse(string query)
-    {
-        var q = QueryHelpers.ParseQuery(query);
-        string? Get(string name) => q.TryGetValue(name, out var v) ? v.ToString() : null;
-        return new ClickUrlParameters(Get("ad"), Get("adv"), Get("u"), Get("cmp"), Get("imp"), Get("exp"), Get("kid"), Get("sig"));
-    }
+    private static ClickUrlParameters Parse(string query) => ClickQueries.Parse(query);
 
     private static readonly JsonSerializerOptions WebJson = new(JsonSerializerDefaults.Web);
 

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json;
+using ClickFunctions.Hosting.Http;
 using ClickFunctions.Signing;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
 
 namespace ClickFunctions.Tests.Clicks;
@@ -46,9 +48,8 @@ public sealed class SignCommandTests : IDisposable
         Assert.StartsWith("http://localhost:7071/c?", url, StringComparison.Ordinal);
         using var devKeys = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_dataDirectory, "dev-keys.json"), ct));
         var signer = new ClickUrlSigner(new SigningKeyRing(new SigningKey("dev", Convert.FromBase64String(devKeys.RootElement.GetProperty("signingKey").GetString()!))));
-        var q = QueryHelpers.ParseQuery(new Uri(url).Query);
-        string? Get(string n) => q.TryGetValue(n, out var v) ? v.ToString() : null;
-        Assert.True(signer.Verify(new ClickUrlParameters(Get("ad"), Get("adv"), Get("u"), Get("cmp"), Get("imp"), Get("exp"), Get("kid"), Get("sig")), DateTimeOffset.UtcNow).IsValid);
+        var parameters = ClickEndpoints.ReadParameters(new QueryCollection(QueryHelpers.ParseQuery(new Uri(url).Query)));
+        Assert.True(signer.Verify(parameters, DateTimeOffset.UtcNow).IsValid);
     }
 
     [Fact]
