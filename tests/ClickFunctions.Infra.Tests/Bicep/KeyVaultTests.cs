@@ -14,17 +14,9 @@ namespace ClickFunctions.Infra.Tests.Bicep;
 /// </summary>
 public sealed class KeyVaultTests
 {
-    private static readonly Dictionary<string, string> Parameters = new(StringComparer.Ordinal)
-    {
-        ["environmentName"] = "'clicks-test'",
-        ["location"] = "'westeurope'",
-        ["clickSigningKey"] = "'k-0123456789abcdef0123456789abcdef'",
-        ["fingerprintSecret"] = "'f-0123456789abcdef0123456789abcdef'",
-    };
-
     private static async Task<JsonObject> VaultAsync()
     {
-        var (result, snapshot) = await BicepCli.WithParametersAsync("snapshot", RepositoryPaths.MainBicep, Parameters);
+        var (result, snapshot) = await BicepCli.WithParametersAsync("snapshot", RepositoryPaths.MainBicep, BicepCli.RequiredMainParameters);
         Assert.True(result.ExitCode == 0, result.ToString());
         return Assert.Single(snapshot!["predictedResources"]!.AsArray(), r => (string?)r!["type"] == "Microsoft.KeyVault/vaults")!.AsObject();
     }

@@ -5,14 +5,6 @@ namespace ClickFunctions.Infra.Tests.Bicep;
 /// <summary>SKU parameters stay within what the services accept.</summary>
 public sealed class ParameterBoundsTests
 {
-    private static readonly Dictionary<string, string> Required = new(StringComparer.Ordinal)
-    {
-        ["environmentName"] = "'clicks-test'",
-        ["location"] = "'westeurope'",
-        ["clickSigningKey"] = "'k-0123456789abcdef0123456789abcdef'",
-        ["fingerprintSecret"] = "'f-0123456789abcdef0123456789abcdef'",
-    };
-
     // An ADX cluster on an SLA (Standard tier) SKU runs at least two instances; only the Dev(No SLA) SKUs run one,
     // and always exactly one (Microsoft Learn, "Select a SKU for your Azure Data Explorer cluster"
     // (manage-cluster-choose-sku) and "Manage cluster horizontal scaling"; the provider refuses capacity 1 on a
@@ -33,7 +25,7 @@ public sealed class ParameterBoundsTests
     [Fact]
     public async Task The_compiler_refuses_a_deployment_with_one_adx_instance()
     {
-        var values = new Dictionary<string, string>(Required) { ["kustoCapacity"] = "1" };
+        var values = new Dictionary<string, string>(BicepCli.RequiredMainParameters) { ["kustoCapacity"] = "1" };
 
         var (result, _) = await BicepCli.WithParametersAsync("build-params", RepositoryPaths.MainBicep, values);
 

@@ -10,6 +10,15 @@ public static class BicepCli
     private static readonly Lazy<Task<ProcessResult>> LintResult = new(() => RunAsync("lint", RepositoryPaths.MainBicep));
     private static readonly Lazy<Task<ArmTemplate>> Compiled = new(CompileAsync);
 
+    /// <summary>Values for the parameters of infra/main.bicep that have no default, as Bicep literals.</summary>
+    public static IReadOnlyDictionary<string, string> RequiredMainParameters { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["environmentName"] = "'clicks-test'",
+        ["location"] = "'westeurope'",
+        ["clickSigningKey"] = "'k-0123456789abcdef0123456789abcdef'",
+        ["fingerprintSecret"] = "'f-0123456789abcdef0123456789abcdef'",
+    };
+
     public static Task<ProcessResult> BuildMainAsync() => BuildResult.Value;
 
     public static Task<ProcessResult> LintMainAsync() => LintResult.Value;
