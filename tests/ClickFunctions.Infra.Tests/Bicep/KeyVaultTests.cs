@@ -14,6 +14,8 @@ namespace ClickFunctions.Infra.Tests.Bicep;
 /// </summary>
 public sealed class KeyVaultTests
 {
+    private static readonly Lazy<Task<JsonObject>> Vault = new(VaultAsync);
+
     private static async Task<JsonObject> VaultAsync()
     {
         var (result, snapshot) = await BicepCli.WithParametersAsync("snapshot", RepositoryPaths.MainBicep, BicepCli.RequiredMainParameters);
@@ -24,7 +26,7 @@ public sealed class KeyVaultTests
     [Fact]
     public async Task A_vault_whose_name_is_the_same_on_every_deployment_of_an_environment_is_not_purge_protected()
     {
-        var first = await VaultAsync();
+        var first = await Vault.Value;
         var second = await VaultAsync();
 
         // The trap's first half: the deployment engine names the vault the same for the same environment.
@@ -38,7 +40,7 @@ public sealed class KeyVaultTests
     [Fact]
     public async Task The_vault_keeps_soft_delete_and_rbac_authorization()
     {
-        var properties = (await VaultAsync())["properties"]!;
+        var properties = (await Vault.Value)["properties"]!;
 
         Assert.True((bool)properties["enableSoftDelete"]!);
         Assert.InRange((int)properties["softDeleteRetentionInDays"]!, 7, 90);

@@ -35,15 +35,13 @@ public sealed class PublishTests
     private static IEnumerable<string> Items(JsonObject evaluation, string type) =>
         evaluation["Items"]![type]!.AsArray().Select(i => (string)i!["Identity"]!);
 
-    [Theory]
-    [InlineData("-c", "Release")]
-    [InlineData]
-    public async Task Dotnet_publish_selects_the_real_extension_with_no_extra_flag(params string[] options)
+    [Fact]
+    public async Task Dotnet_publish_selects_the_real_extension_with_no_extra_flag()
     {
         // `dotnet publish` with -getProperty runs its restore and Publish target and then prints what they saw.
         // Here the restore fails because the real extension is in no package source; that failure is the point.
         var cache = await GlobalPackagesFolderAsync();
-        var result = await Dotnet(["publish", "functions/ClickFunctions", .. options, "--source", cache, .. Queries]);
+        var result = await Dotnet(["publish", "functions/ClickFunctions", "-c", "Release", "--source", cache, .. Queries]);
         var json = result.StandardOutput[result.StandardOutput.IndexOf('{', StringComparison.Ordinal)..(result.StandardOutput.LastIndexOf('}') + 1)];
         var evaluation = JsonNode.Parse(json)!.AsObject();
 
