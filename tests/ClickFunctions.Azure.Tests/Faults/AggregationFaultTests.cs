@@ -42,9 +42,9 @@ public sealed class AggregationFaultTests(Azurite azurite) : IAsyncLifetime
         }
         var claims = new TableClaimStore(azurite.Tables(tableOptions),
             Options.Create(new TableClaimOptions { TableServiceUri = azurite.TableEndpoint, TablePrefix = _prefix, InitialBackoff = TimeSpan.FromMilliseconds(10) }),
-            TimeProvider.System, NullLogger<TableClaimStore>.Instance);
+            TestClicks.Clock(), NullLogger<TableClaimStore>.Instance);
         var deadLetters = new BlobDeadLetterWriter(azurite.Blobs().GetBlobContainerClient(_prefix), NullLogger<BlobDeadLetterWriter>.Instance);
-        return new ClickAggregator(new AggregationStep(claims), new KustoBucketSink(_adx.Client()), deadLetters, TestClicks.Metrics(),
+        return new ClickAggregator(new AggregationStep(claims), new KustoBucketSink(_adx.Client(configure: o => o.MaxAttempts = 1)) /* the aggregator's own failure path, without the client's retries */, deadLetters, TestClicks.Metrics(),
             new FakeTimeProvider(TestClicks.Noon.AddSeconds(5)), NullLogger<ClickAggregator>.Instance);
     }
 
