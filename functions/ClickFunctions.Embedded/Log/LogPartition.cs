@@ -214,7 +214,10 @@ public sealed partial class LogPartition : IDisposable
         return (stream, writer, header.Length);
     }
 
-    /// <summary>Finds where the log ends: the last segment's last whole, valid block. Anything after it was never acknowledged.</summary>
+    /// <summary>
+    /// Finds where the log ends: the last segment's last whole block (framing within the file, sync marker right).
+    /// Anything after it is an incomplete write that was never acknowledged; earlier segments are never cut.
+    /// </summary>
     private (FileStream, CaptureBlockWriter, long First, long Length, long Next) Recover()
     {
         System.IO.Directory.CreateDirectory(Directory);
@@ -235,23 +238,15 @@ public sealed partial class LogPartition : IDisposable
                 segments.RemoveAt(segments.Count - 1);
                 continue;
             }
+            // Only framing decides where the log ends: a whole block (right size, right sync marker) was fsync'd
+            // before any of its clicks got a 302, whatever its records hold. Records the consumer cannot decode
+            // (a newer wire-format version, say) are its to dead-letter, not recovery's to cut.
             long next = first;
             long end = reader.Position;
-            var records = new List<CaptureRecord>();
             long length = stream.Length;
-            while (true)
+            while (reader.TrySkipBlock(length, out long count) == BlockStatus.Read)
             {
-                records.Clear();
-                var status = reader.TryReadBlock(length, records);
-                if (status == BlockStatus.Read && !IsContiguousClickBlock(records, next))
-                {
-                    status = BlockStatus.Torn;
-                }
-                if (status != BlockStatus.Read)
-                {
-                    break;
-                }
-                next += records.Count;
+                next += count;
                 end = reader.Position;
             }
             if (end < length)
@@ -267,27 +262,6 @@ public sealed partial class LogPartition : IDisposable
         }
         var (created, newWriter, headerLength) = CreateSegment(0);
         return (created, newWriter, 0, headerLength, 0);
-    }
-
-    private static bool IsContiguousClickBlock(List<CaptureRecord> records, long expectedFirst)
-    {
-        long expected = expectedFirst;
-        foreach (var record in records)
-        {
-            if (record.SequenceNumber != expected++ || record.Body is null)
-            {
-                return false;
-            }
-            try
-            {
-                _ = ClickWireFormat.Decode(record.Body);
-            }
-            catch (FormatException)
-            {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);

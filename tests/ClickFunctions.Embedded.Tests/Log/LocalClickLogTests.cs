@@ -108,7 +108,7 @@ public sealed class LocalClickLogTests : IDisposable
     }
 
     [Fact]
-    public async Task A_block_with_a_corrupt_sync_marker_or_body_is_treated_as_torn()
+    public async Task A_last_block_with_a_corrupt_sync_marker_is_treated_as_torn()
     {
         using (var log = new LocalClickLog(Options(partitions: 1), TimeProvider.System, NullLoggerFactory.Instance))
         {
