@@ -10,7 +10,7 @@ namespace ClickFunctions.Functions;
 /// <summary>
 /// GET /api/ads/{adId}/clicks and GET /api/advertisers/{advertiserId}/ads: the shared query handlers (the same
 /// contract as the local host) over ADX. The caller is the Easy Auth principal mapped to an advertiser
-/// (<see cref="Queries.AdvertiserPrincipals"/>), not a function key.
+/// (<see cref="Azure.Identity.AdvertiserPrincipals"/>), not a function key.
 /// </summary>
 public sealed class QueryClicks(IAdvertiserIdentity identity, IClickQueries queries, ILoggerFactory loggers)
 {

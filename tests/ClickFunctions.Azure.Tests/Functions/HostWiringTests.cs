@@ -16,7 +16,7 @@ public sealed class HostWiringTests
 {
     private static async Task<T> WithHostAsync<T>(IDictionary<string, string> settings, Func<IHost, T> act)
     {
-        var host = ClickFunctionsApp.CreateBuilder(AppSettings.AsArgs(settings)).Build();
+        var host = Program.CreateBuilder(AppSettings.AsArgs(settings)).Build();
         try
         {
             return act(host);

@@ -4,7 +4,7 @@ using Azure.Core;
 using ClickFunctions.Azure.Tests.Infrastructure;
 using ClickFunctions.Azure.Tests.Kusto;
 using ClickFunctions.Functions;
-using ClickFunctions.Functions.Queries;
+using ClickFunctions.Azure.Identity;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -26,7 +26,7 @@ public sealed class QueryClicksTests : IAsyncLifetime
         _adx = await LoopbackKusto.StartAsync();
         var settings = AppSettings.Valid();
         settings["Kusto:ClusterUri"] = _adx.BaseAddress.ToString();
-        var builder = ClickFunctionsApp.CreateBuilder(AppSettings.AsArgs(settings));
+        var builder = Program.CreateBuilder(AppSettings.AsArgs(settings));
         builder.Services.AddSingleton<TokenCredential>(_adx.Credential);
         _host = builder.Build();
     }
