@@ -1,6 +1,7 @@
 using ClickFunctions.Aggregation;
 using ClickFunctions.Embedded.Consumer;
 using ClickFunctions.Embedded.Log;
+using ClickFunctions.Embedded.Privacy;
 using ClickFunctions.Embedded.Reconciliation;
 using ClickFunctions.Embedded.Store;
 using ClickFunctions.Hosting;
@@ -27,6 +28,7 @@ public static class LocalHostExtensions
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
         var notes = DevKeys.Apply(builder.Configuration, dataDirectory);
+        builder.Services.AddDayKeyFile(dataDirectory);
         builder.AddClickFunctionsCore();
 
         var services = builder.Services;
