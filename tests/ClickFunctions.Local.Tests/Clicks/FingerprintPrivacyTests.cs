@@ -112,7 +112,13 @@ public sealed partial class FingerprintPrivacyTests : IDisposable
             {
                 continue; // a file the host holds exclusively (the DuckDB store while it runs): it holds no key
             }
-            foreach (Match token in Base64Token().Matches(Encoding.Latin1.GetString(bytes)))
+            // Text as it is, and JSON strings unescaped (a JSON writer may spell '+' as \u002B).
+            string text = Encoding.Latin1.GetString(bytes);
+            if (path.EndsWith(".json", StringComparison.Ordinal))
+            {
+                text += "\n" + string.Join('\n', JsonStrings(System.Text.Json.JsonDocument.Parse(bytes).RootElement));
+            }
+            foreach (Match token in Base64Token().Matches(text))
             {
                 var buffer = new byte[token.Length];
                 if (Convert.TryFromBase64String(token.Value, buffer, out int written) && written >= 16)
@@ -130,6 +136,14 @@ public sealed partial class FingerprintPrivacyTests : IDisposable
         }
         return secrets;
     }
+
+    private static IEnumerable<string> JsonStrings(System.Text.Json.JsonElement element) => element.ValueKind switch
+    {
+        System.Text.Json.JsonValueKind.String => [element.GetString()!],
+        System.Text.Json.JsonValueKind.Object => element.EnumerateObject().SelectMany(p => JsonStrings(p.Value)),
+        System.Text.Json.JsonValueKind.Array => element.EnumerateArray().SelectMany(JsonStrings),
+        _ => [],
+    };
 
     private static IPAddress? Recover(ClickEvent stored, List<byte[]> secrets)
     {
