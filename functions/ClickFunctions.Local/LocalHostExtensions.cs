@@ -23,6 +23,7 @@ public static class LocalHostExtensions
 
         var notes = DevKeys.Apply(builder.Configuration, paths.DataDirectory);
         builder.AddEmbeddedAdapters();
+        builder.AddTrustedProxies();
         builder.Services.AddSingleton(new StartupNotes(paths.DataDirectory, notes));
         builder.Services.AddHostedService<StartupBanner>();
         builder.AddLocalTelemetry();
@@ -32,6 +33,7 @@ public static class LocalHostExtensions
     public static WebApplication MapLocalHost(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        app.UseTrustedProxies();
         app.MapClickEndpoints();
         app.MapLocalTelemetry();
         app.MapQueryEndpoints();
