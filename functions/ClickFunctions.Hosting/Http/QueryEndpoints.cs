@@ -56,13 +56,14 @@ public static partial class QueryEndpoints
     }
 
     /// <summary>
-    /// What the group does, for a host without endpoint filters (the Functions worker, one function per route):
-    /// the caller is resolved first (401 without one), then the handler runs.
+    /// What the group does, for a host without endpoint filters (the Functions worker, one function per route): the
+    /// caller is resolved first (401 without one), then the handler runs, and its result is written to the response.
     /// </summary>
-    public static async Task<IResult> RunAsync(HttpContext context, Func<Task<IResult>> handler)
+    public static async Task ServeAsync(HttpContext context, Func<Task<IResult>> handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        return await AuthenticateAsync(context).ConfigureAwait(false) ? await handler().ConfigureAwait(false) : TypedResults.Unauthorized();
+        var result = await AuthenticateAsync(context).ConfigureAwait(false) ? await handler().ConfigureAwait(false) : TypedResults.Unauthorized();
+        await result.ExecuteAsync(context).ConfigureAwait(false);
     }
 
     public static async Task<Results<Ok<AdClicks>, ProblemHttpResult>> GetAdClicksAsync([AsParameters] AdClicksRequest request)

@@ -21,8 +21,8 @@ public sealed class ListAdvertiserAds(IClickQueries queries)
         var context = request.HttpContext;
         var query = request.Query;
         var parameters = new AdvertiserAdsRequest(advertiserId, query["from"], query["to"], context, queries, context.RequestAborted);
-        var result = await QueryEndpoints.RunAsync(context, async () => await QueryEndpoints.ListAdsAsync(parameters).ConfigureAwait(false)).ConfigureAwait(false);
-        await result.ExecuteAsync(context).ConfigureAwait(false);
+        await QueryEndpoints.ServeAsync(context, async () => await QueryEndpoints.ListAdsAsync(parameters).ConfigureAwait(false)).ConfigureAwait(false);
+        // The handler wrote the whole response; nothing more to render.
         return new EmptyResult();
     }
 }
