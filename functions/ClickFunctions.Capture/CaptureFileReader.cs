@@ -121,6 +121,38 @@ public sealed class CaptureFileReader : IDisposable
     }
 
     /// <summary>
+    /// Checks only the framing of the block at <see cref="Position"/> (its count and size, its data within
+    /// <paramref name="limit"/>, its sync marker) and moves past it without decoding a record: whether a block is
+    /// whole does not depend on what its records hold. Returns <see cref="BlockStatus.Read"/> with the block's record
+    /// count, <see cref="BlockStatus.End"/> at <paramref name="limit"/>, or <see cref="BlockStatus.Torn"/> (position
+    /// left at the block start) for framing that runs past the limit or a wrong sync marker.
+    /// </summary>
+    public BlockStatus TrySkipBlock(long limit, out long count)
+    {
+        long start = _stream.Position;
+        count = 0;
+        if (start >= limit)
+        {
+            return start == limit ? BlockStatus.End : BlockStatus.Torn;
+        }
+        if (!AvroBinary.TryReadLong(_stream, out long blockCount) || !AvroBinary.TryReadLong(_stream, out long size) ||
+            blockCount <= 0 || size <= 0 || size > MaxBlockBytes || _stream.Position + size + CaptureSchema.SyncSize > limit)
+        {
+            _stream.Position = start;
+            return BlockStatus.Torn;
+        }
+        _stream.Position += size;
+        Span<byte> sync = stackalloc byte[CaptureSchema.SyncSize];
+        if (_stream.ReadAtLeast(sync, sync.Length, throwOnEndOfStream: false) < sync.Length || !sync.SequenceEqual(_sync))
+        {
+            _stream.Position = start;
+            return BlockStatus.Torn;
+        }
+        count = blockCount;
+        return BlockStatus.Read;
+    }
+
+    /// <summary>
     /// Reads the block at <see cref="Position"/>, not reading past <paramref name="limit"/> bytes of the stream.
     /// On <see cref="BlockStatus.Torn"/> the position is left at the block start, so the caller can cut the file there.
     /// </summary>

@@ -20,16 +20,22 @@ public static class ClickFunctionsBuilderExtensions
         var services = builder.Services;
         services.AddOptions<ClickSigningOptions>().BindConfiguration(ClickSigningOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<ClickSigningOptions>, ClickSigningOptionsValidator>();
-        services.AddOptions<PrivacyOptions>().BindConfiguration(PrivacyOptions.Section).ValidateDataAnnotations()
-            .Validate(o => IsBase64OfAtLeast(o.FingerprintSecret, 16), "Privacy:FingerprintSecret must be base64 of at least 16 bytes.")
-            .ValidateOnStart();
+        // Fingerprint keys: a host that registered its own (the local host's random, destroyed day keys) needs no
+        // master secret; otherwise they derive from Privacy:FingerprintSecret.
+        if (!services.Any(d => d.ServiceType == typeof(IFingerprintKeys)))
+        {
+            services.AddOptions<PrivacyOptions>().BindConfiguration(PrivacyOptions.Section).ValidateDataAnnotations()
+                .Validate(o => IsBase64OfAtLeast(o.FingerprintSecret, 16), "Privacy:FingerprintSecret must be base64 of at least 16 bytes.")
+                .ValidateOnStart();
+            services.AddSingleton<IFingerprintKeys>(sp => new DerivedFingerprintKeys(Convert.FromBase64String(sp.GetRequiredService<IOptions<PrivacyOptions>>().Value.FingerprintSecret)));
+        }
         services.AddOptions<ClicksOptions>().BindConfiguration(ClicksOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.TryAddSingleton<ClickMetrics>();
         services.TryAddSingleton(sp => new Signing.ClickUrlSigner(sp.GetRequiredService<IOptions<ClickSigningOptions>>().Value.ToKeyRing()));
-        services.TryAddSingleton(sp => new FingerprintHasher(Convert.FromBase64String(sp.GetRequiredService<IOptions<PrivacyOptions>>().Value.FingerprintSecret)));
+        services.TryAddSingleton(sp => new FingerprintHasher(sp.GetRequiredService<IFingerprintKeys>()));
         services.TryAddSingleton(sp => new ClickCaptureOptions { ClickIdParameter = sp.GetRequiredService<IOptions<ClicksOptions>>().Value.ClickIdParameter });
         services.TryAddSingleton<ClickCapture>();
         services.TryAddSingleton<AggregationStep>();

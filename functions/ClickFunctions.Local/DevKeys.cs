@@ -6,8 +6,10 @@ using ClickFunctions.Hosting.Options;
 namespace ClickFunctions.Local;
 
 /// <summary>
-/// With no signing key or fingerprint secret configured, the local host (and the sign command) use development
-/// secrets kept in {data-dir}/dev-keys.json, created on first use. Configured values always win.
+/// With no signing key configured, the local host (and the sign command) use a development signing key kept in
+/// {data-dir}/dev-keys.json, created on first use. Configured values always win. There is no fingerprint secret: the
+/// local host's fingerprint keys are random per day and destroyed after it (DayKeyFile); a master secret that an
+/// earlier version kept in this file is erased from it.
 /// </summary>
 public static class DevKeys
 {
@@ -20,33 +22,64 @@ public static class DevKeys
         ArgumentNullException.ThrowIfNull(configuration);
         var notes = new List<string>();
         bool needSigning = string.IsNullOrEmpty(configuration[$"{ClickSigningOptions.Section}:{nameof(ClickSigningOptions.Key)}"]);
-        bool needPrivacy = string.IsNullOrEmpty(configuration[$"{PrivacyOptions.Section}:{nameof(PrivacyOptions.FingerprintSecret)}"]);
-        if (!needSigning && !needPrivacy)
+        if (!string.IsNullOrEmpty(configuration[$"{PrivacyOptions.Section}:{nameof(PrivacyOptions.FingerprintSecret)}"]))
+        {
+            notes.Add("fingerprints: Privacy:FingerprintSecret is not used by the local host (its day keys are random and destroyed after their day)");
+        }
+        string path = Path.Combine(dataDirectory, FileName);
+        EraseFingerprintSecret(path);
+        if (!needSigning)
         {
             notes.Add("signing key: configured (ClickSigning)");
             return notes;
         }
-        string path = Path.Combine(dataDirectory, FileName);
         var (keys, created) = LoadOrCreate(path);
-        var values = new Dictionary<string, string?>();
-        if (needSigning)
+        configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
-            values[$"{ClickSigningOptions.Section}:{nameof(ClickSigningOptions.KeyId)}"] = DevKeyId;
-            values[$"{ClickSigningOptions.Section}:{nameof(ClickSigningOptions.Key)}"] = keys.SigningKey;
-            notes.Add(created
-                ? $"signing key: none configured, so a development key was created in {path} (set ClickSigning:KeyId and ClickSigning:Key for production)"
-                : $"signing key: none configured, using the development key in {path} (set ClickSigning:KeyId and ClickSigning:Key for production)");
-        }
-        else
-        {
-            notes.Add("signing key: configured (ClickSigning)");
-        }
-        if (needPrivacy)
-        {
-            values[$"{PrivacyOptions.Section}:{nameof(PrivacyOptions.FingerprintSecret)}"] = keys.FingerprintSecret;
-        }
-        configuration.AddInMemoryCollection(values);
+            [$"{ClickSigningOptions.Section}:{nameof(ClickSigningOptions.KeyId)}"] = DevKeyId,
+            [$"{ClickSigningOptions.Section}:{nameof(ClickSigningOptions.Key)}"] = keys.SigningKey,
+        });
+        notes.Add(created
+            ? $"signing key: none configured, so a development key was created in {path} (set ClickSigning:KeyId and ClickSigning:Key for production)"
+            : $"signing key: none configured, using the development key in {path} (set ClickSigning:KeyId and ClickSigning:Key for production)");
         return notes;
+    }
+
+    /// <summary>
+    /// Earlier versions kept a permanent fingerprint master secret here, from which every day's key (and so every
+    /// stored click's full IP) could be recomputed: rewrite the file without it and overwrite the old bytes.
+    /// </summary>
+    private static void EraseFingerprintSecret(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return;
+        }
+        var existing = JsonSerializer.Deserialize(File.ReadAllText(path), DevKeysJson.Default.DevKeyFile);
+        if (existing?.FingerprintSecret is null)
+        {
+            return;
+        }
+        string temp = $"{path}.{Guid.NewGuid():N}.tmp";
+        WritePrivate(temp, existing with { FingerprintSecret = null });
+        using (var old = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete))
+        {
+            File.Move(temp, path, overwrite: true);
+            old.Write(new byte[old.Length]);
+            old.Flush(flushToDisk: true);
+        }
+    }
+
+    private static void WritePrivate(string path, DevKeyFile keys)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+        using var file = new FileStream(path, options);
+        file.Write(JsonSerializer.SerializeToUtf8Bytes(keys, DevKeysJson.Default.DevKeyFile));
+        file.Flush(flushToDisk: true);
     }
 
     private static (DevKeyFile Keys, bool Created) LoadOrCreate(string path)
@@ -54,20 +87,16 @@ public static class DevKeys
         if (File.Exists(path))
         {
             var existing = JsonSerializer.Deserialize(File.ReadAllText(path), DevKeysJson.Default.DevKeyFile);
-            if (existing is { SigningKey.Length: > 0, FingerprintSecret.Length: > 0 })
+            if (existing is { SigningKey.Length: > 0 })
             {
                 return (existing, false);
             }
             throw new InvalidOperationException($"{path} is not a valid development key file; delete it to create a new one.");
         }
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var keys = new DevKeyFile(Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+        var keys = new DevKeyFile(Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
         string temp = $"{path}.{Guid.NewGuid():N}.tmp";
-        File.WriteAllText(temp, JsonSerializer.Serialize(keys, DevKeysJson.Default.DevKeyFile));
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
+        WritePrivate(temp, keys);
         try
         {
             File.Move(temp, path, overwrite: false);
@@ -82,8 +111,9 @@ public static class DevKeys
     }
 }
 
-public sealed record DevKeyFile(string SigningKey, string FingerprintSecret);
+/// <summary>The development key file; <see cref="FingerprintSecret"/> is only ever read, to erase it (see <see cref="DevKeys"/>).</summary>
+public sealed record DevKeyFile(string SigningKey, string? FingerprintSecret = null);
 
-[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(DevKeyFile))]
 internal sealed partial class DevKeysJson : JsonSerializerContext;

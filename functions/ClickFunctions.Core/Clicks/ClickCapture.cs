@@ -33,7 +33,7 @@ public sealed class ClickCapture(ClickUrlSigner signer, FingerprintHasher finger
         }
         var click = BuildEvent(request, fields, now);
         await log.AppendAsync(click, cancellationToken).ConfigureAwait(false);
-        metrics.Recorded(click.Reason);
+        metrics.Recorded();
         return new CaptureResult(click, Location(fields.LandingUrl, click.ClickId), VerificationStatus.Valid, null);
     }
 

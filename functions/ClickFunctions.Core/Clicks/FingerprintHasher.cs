@@ -5,17 +5,25 @@ using System.Text;
 
 namespace ClickFunctions.Clicks;
 
+/// <summary>The key that fingerprints clicks of one UTC day (docs/wire-format.md, Privacy).</summary>
+public interface IFingerprintKeys
+{
+    /// <summary>The key for the UTC day of <paramref name="timestamp"/>; throws <see cref="IOException"/> if it cannot be made durable.</summary>
+    byte[] KeyFor(DateTimeOffset timestamp);
+}
+
 /// <summary>
-/// Hashes IP + user agent with a key that changes every UTC day: HMAC-SHA256(master, "cf-fp-day\n" + yyyy-MM-dd).
-/// The same user on the same day hashes the same (so double clicks meet); across days the hashes do not link,
-/// and without the master secret nobody can recompute them. The raw IP never leaves this method.
+/// Day keys derived from one permanent master secret: <c>HMAC-SHA256(master, "cf-fp-day\n" + yyyy-MM-dd)</c>. Every
+/// instance computes the same keys with nothing to share but the secret (the Azure app's many instances), at a
+/// cost: whoever holds the secret can recompute every day's key, so fingerprints stay linkable to full IPs for as
+/// long as the secret exists. The local host uses random day keys instead.
 /// </summary>
-public sealed class FingerprintHasher
+public sealed class DerivedFingerprintKeys : IFingerprintKeys
 {
     private readonly byte[] _masterSecret;
     private DayKey? _dayKey;
 
-    public FingerprintHasher(byte[] masterSecret)
+    public DerivedFingerprintKeys(byte[] masterSecret)
     {
         ArgumentNullException.ThrowIfNull(masterSecret);
         if (masterSecret.Length < 16)
@@ -25,17 +33,9 @@ public sealed class FingerprintHasher
         _masterSecret = masterSecret.ToArray();
     }
 
-    public Fingerprint Compute(IPAddress? ip, string? userAgent, DateTimeOffset timestamp)
+    public byte[] KeyFor(DateTimeOffset timestamp)
     {
-        var key = KeyFor(DateOnly.FromDateTime(timestamp.UtcDateTime));
-        string material = (ip?.ToString() ?? "") + "\n" + (userAgent ?? "");
-        Span<byte> digest = stackalloc byte[32];
-        HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(material), digest);
-        return Fingerprint.Read(digest);
-    }
-
-    private byte[] KeyFor(DateOnly day)
-    {
+        var day = DateOnly.FromDateTime(timestamp.UtcDateTime);
         var current = _dayKey;
         if (current is not null && current.Day == day)
         {
@@ -47,4 +47,33 @@ public sealed class FingerprintHasher
     }
 
     private sealed record DayKey(DateOnly Day, byte[] Key);
+}
+
+/// <summary>
+/// Hashes IP + user agent under the key of the click's UTC day: <c>HMAC-SHA256(day key, ip + "\n" + user agent)</c>,
+/// first 16 bytes. The same user on the same day hashes the same (so double clicks meet); across days the hashes do
+/// not link. The raw IP never leaves this method.
+/// </summary>
+public sealed class FingerprintHasher(IFingerprintKeys keys)
+{
+    /// <summary>With keys derived from a master secret (<see cref="DerivedFingerprintKeys"/>).</summary>
+    public FingerprintHasher(byte[] masterSecret)
+        : this(new DerivedFingerprintKeys(masterSecret))
+    {
+    }
+
+    public Fingerprint Compute(IPAddress? ip, string? userAgent, DateTimeOffset timestamp)
+    {
+        var key = keys.KeyFor(timestamp);
+        return Compute(key, ip, userAgent);
+    }
+
+    /// <summary>The fingerprint under a given key: what anyone holding that key can recompute.</summary>
+    public static Fingerprint Compute(byte[] key, IPAddress? ip, string? userAgent)
+    {
+        string material = (ip?.ToString() ?? "") + "\n" + (userAgent ?? "");
+        Span<byte> digest = stackalloc byte[32];
+        HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(material), digest);
+        return Fingerprint.Read(digest);
+    }
 }

@@ -1,6 +1,10 @@
 namespace ClickFunctions.Signing;
 
-/// <summary>The raw (already percent-decoded) parameters of a click request; null where absent.</summary>
+/// <summary>
+/// The raw (already percent-decoded) parameters of a click request; null where absent. <paramref name="DuplicateName"/>
+/// is a click parameter given more than once, <paramref name="MiscasedName"/> a parameter spelled like a click
+/// parameter in another letter case (names are exact: <c>AD</c> is not <c>ad</c>); either makes the URL invalid.
+/// </summary>
 public sealed record ClickUrlParameters(
     string? AdId,
     string? AdvertiserId,
@@ -10,7 +14,8 @@ public sealed record ClickUrlParameters(
     string? Expires,
     string? KeyId,
     string? Signature,
-    string? DuplicateName = null);
+    string? DuplicateName = null,
+    string? MiscasedName = null);
 
 /// <summary>Query parameter names of a click URL.</summary>
 public static class ClickUrlParameterNames
@@ -25,4 +30,17 @@ public static class ClickUrlParameterNames
     public const string Signature = "sig";
 
     public static readonly IReadOnlyList<string> All = [Ad, Advertiser, Campaign, Impression, Expires, Url, KeyId, Signature];
+
+    /// <summary>The click parameter <paramref name="name"/> spells in another letter case, or null.</summary>
+    public static string? Miscased(string name)
+    {
+        foreach (var known in All)
+        {
+            if (!string.Equals(known, name, StringComparison.Ordinal) && string.Equals(known, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return known;
+            }
+        }
+        return null;
+    }
 }

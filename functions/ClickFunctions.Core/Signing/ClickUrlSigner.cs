@@ -48,6 +48,10 @@ public sealed class ClickUrlSigner(SigningKeyRing keys)
         {
             return VerificationResult.Fail(VerificationStatus.Malformed, $"parameter '{duplicate}' appears more than once");
         }
+        if (parameters.MiscasedName is { } miscased)
+        {
+            return VerificationResult.Fail(VerificationStatus.Malformed, $"parameter '{miscased}' is not a click parameter (names are exact, lower case: {ClickUrlParameterNames.Miscased(miscased)})");
+        }
         if (parameters.Signature is null || parameters.KeyId is null)
         {
             return VerificationResult.Fail(VerificationStatus.NotSigned, "the click URL is not signed (kid and sig are required)");
@@ -59,10 +63,13 @@ public sealed class ClickUrlSigner(SigningKeyRing keys)
         DateTimeOffset? expiresAt = null;
         if (parameters.Expires is not null)
         {
-            if (!long.TryParse(parameters.Expires, NumberStyles.None, CultureInfo.InvariantCulture, out long seconds) ||
+            // The one decimal spelling: digits only, no sign, no leading zero (docs/click-urls.md), so one expiry has
+            // one signed text.
+            if ((parameters.Expires.Length > 1 && parameters.Expires[0] == '0') ||
+                !long.TryParse(parameters.Expires, NumberStyles.None, CultureInfo.InvariantCulture, out long seconds) ||
                 seconds > DateTimeOffset.MaxValue.ToUnixTimeSeconds())
             {
-                return VerificationResult.Fail(VerificationStatus.Malformed, "exp must be Unix seconds");
+                return VerificationResult.Fail(VerificationStatus.Malformed, "exp must be Unix seconds in decimal, without sign or leading zeros");
             }
             expiresAt = DateTimeOffset.FromUnixTimeSeconds(seconds);
         }

@@ -21,7 +21,8 @@ public sealed partial class ClickConsumer(
     AggregationStep step,
     IOptions<ClickConsumerOptions> options,
     TimeProvider time,
-    ILogger<ClickConsumer> logger) : BackgroundService
+    ILogger<ClickConsumer> logger,
+    ClickMetrics? metrics = null) : BackgroundService
 {
     private readonly ClickConsumerOptions _options = options.Value;
     private bool _claimsLoaded;
@@ -113,6 +114,7 @@ public sealed partial class ClickConsumer(
                 }
                 claims.CommitPending();
                 CommittedBatches++;
+                metrics?.Counted(result.Buckets.Values);
                 if (result.DeadLetters.Count > 0)
                 {
                     Log.DeadLettered(logger, result.DeadLetters.Count, result.DeadLetters[0].Reason);

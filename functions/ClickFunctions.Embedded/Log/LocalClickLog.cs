@@ -52,11 +52,9 @@ public sealed class LocalClickLog : IClickLog, IDisposable
     public ValueTask AppendAsync(ClickEvent click, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(click);
+        // No shortcut for a partition that failed its last write: the commit thread retries the repair with every
+        // batch, so the first click after the disk takes writes again is the one that gets through.
         int partition = PartitionOf(click.AdId, _partitions.Length);
-        if (_partitions[partition].Failure is { } failure)
-        {
-            return ValueTask.FromException(new ClickLogUnavailableException($"Click log partition {partition} is unavailable: {failure.Message}", failure));
-        }
         var body = ClickWireFormat.Encode(click);
         var wait = _slots.WaitAsync(cancellationToken);
         return wait.IsCompletedSuccessfully ? new ValueTask(Enqueue(partition, body)) : EnqueueAfterAsync(wait, partition, body);

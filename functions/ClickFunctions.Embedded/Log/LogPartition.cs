@@ -25,7 +25,8 @@ public sealed partial class LogPartition : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ArrayBufferWriter<byte> _block = new(256 * 1024);
-    private Exception? _failure;
+    private Exception? _failure; // what left the file needing repair before the next write; null when it is sound
+    private bool _rollPending;
     private long _writtenLength;
     private long _writtenNext;
     private FileStream _segment;
@@ -58,7 +59,11 @@ public sealed partial class LogPartition : IDisposable
     public static LogPartition Open(string root, int id, LocalLogOptions options, TimeProvider time, ILogger logger) =>
         new(id, LogSegments.PartitionDirectory(root, id), options, time, logger);
 
-    /// <summary>Set once the partition cannot append any more (a failed write could not be rolled back); cleared by a restart.</summary>
+    /// <summary>
+    /// Set while the file needs a repair before it can take another write: a failed write could not be rolled back,
+    /// or a segment roll failed (a full disk, say). Every <see cref="Write"/> first retries the repair, so the
+    /// partition takes clicks again as soon as the disk does, without a restart.
+    /// </summary>
     internal Exception? Failure => _failure;
 
     /// <summary>Completes when something at or after <paramref name="nextSequence"/> has been committed.</summary>
@@ -84,7 +89,7 @@ public sealed partial class LogPartition : IDisposable
     /// </summary>
     internal int Write(List<PendingAppend> batch, DateTimeOffset now)
     {
-        if (_failure is { } failed)
+        if (!TryRepair(out var failed))
         {
             FailAll(batch, failed);
             return 0;
@@ -145,16 +150,52 @@ public sealed partial class LogPartition : IDisposable
         }
         if (_segmentLength >= _options.SegmentBytes)
         {
+            _rollPending = true;
             try
             {
                 Roll();
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                Log.AppendFailed(_logger, e, Id, 0);
+                // The clicks above are durable in the full segment; the next write retries the roll first.
+                Log.RollFailed(_logger, e, Id, _nextSequence);
                 _failure = e;
             }
         }
+    }
+
+    /// <summary>
+    /// Brings the file back to a state a write can follow: the roll that failed, or the rollback that failed (cut
+    /// the file back to its committed length). Nothing committed is touched: a failed roll leaves at most a new
+    /// segment with no click in it, a failed rollback leaves bytes after the committed length that no one was told of.
+    /// </summary>
+    private bool TryRepair(out Exception failure)
+    {
+        failure = null!;
+        if (_failure is null)
+        {
+            return true;
+        }
+        try
+        {
+            if (_rollPending)
+            {
+                Roll();
+            }
+            else
+            {
+                Truncate(_segmentLength);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            failure = e;
+            _failure = e;
+            return false;
+        }
+        Log.Repaired(_logger, Id, _failure.Message);
+        _failure = null;
+        return true;
     }
 
     private void Fail(List<PendingAppend> batch, Exception e)
@@ -168,15 +209,20 @@ public sealed partial class LogPartition : IDisposable
     {
         try
         {
-            _segment.SetLength(length);
-            _segment.Position = length;
-            _segment.Flush(flushToDisk: true);
+            Truncate(length);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // The file may now end in a partial block that recovery will cut; stop accepting until restart.
+            // The file may now end in a partial block (recovery would cut it): the next write retries the cut first.
             _failure = new IOException($"could not roll back a failed write ({e.Message})", cause);
         }
+    }
+
+    private void Truncate(long length)
+    {
+        _segment.SetLength(length);
+        _segment.Position = length;
+        _segment.Flush(flushToDisk: true);
     }
 
     private static void FailAll(List<PendingAppend> batch, Exception e)
@@ -195,9 +241,11 @@ public sealed partial class LogPartition : IDisposable
 
     private void Roll()
     {
+        (var segment, _writer, _segmentLength) = CreateSegment(_nextSequence);
         _segment.Dispose();
-        (_segment, _writer, _segmentLength) = CreateSegment(_nextSequence);
+        _segment = segment;
         _segmentFirst = _nextSequence;
+        _rollPending = false;
         Publish();
         Log.SegmentRolled(_logger, Id, _segmentFirst);
     }
@@ -206,15 +254,42 @@ public sealed partial class LogPartition : IDisposable
     {
         System.IO.Directory.CreateDirectory(Directory);
         var writer = new CaptureBlockWriter();
-        var stream = new FileStream(LogSegments.PathOf(Directory, firstSequence), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0);
-        var header = writer.Header();
-        stream.Write(header);
-        stream.Flush(flushToDisk: true);
-        LogSegments.SyncDirectory(Directory);
-        return (stream, writer, header.Length);
+        string path = LogSegments.PathOf(Directory, firstSequence);
+        // Truncate rather than CreateNew: a file by this name can only be what an earlier failed attempt left (a
+        // header, or part of one); no click is ever written to a segment before its creation succeeded.
+        var stream = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0);
+        try
+        {
+            var header = writer.Header();
+            stream.Write(header);
+            stream.Flush(flushToDisk: true);
+            LogSegments.SyncDirectory(Directory);
+            return (stream, writer, header.Length);
+        }
+        catch
+        {
+            stream.Dispose();
+            TryDelete(path);
+            throw;
+        }
     }
 
-    /// <summary>Finds where the log ends: the last segment's last whole, valid block. Anything after it was never acknowledged.</summary>
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Left for the next attempt (which truncates it) or for recovery (which removes a header-less segment).
+        }
+    }
+
+    /// <summary>
+    /// Finds where the log ends: the last segment's last whole block (framing within the file, sync marker right).
+    /// Anything after it is an incomplete write that was never acknowledged; earlier segments are never cut.
+    /// </summary>
     private (FileStream, CaptureBlockWriter, long First, long Length, long Next) Recover()
     {
         System.IO.Directory.CreateDirectory(Directory);
@@ -235,23 +310,15 @@ public sealed partial class LogPartition : IDisposable
                 segments.RemoveAt(segments.Count - 1);
                 continue;
             }
+            // Only framing decides where the log ends: a whole block (right size, right sync marker) was fsync'd
+            // before any of its clicks got a 302, whatever its records hold. Records the consumer cannot decode
+            // (a newer wire-format version, say) are its to dead-letter, not recovery's to cut.
             long next = first;
             long end = reader.Position;
-            var records = new List<CaptureRecord>();
             long length = stream.Length;
-            while (true)
+            while (reader.TrySkipBlock(length, out long count) == BlockStatus.Read)
             {
-                records.Clear();
-                var status = reader.TryReadBlock(length, records);
-                if (status == BlockStatus.Read && !IsContiguousClickBlock(records, next))
-                {
-                    status = BlockStatus.Torn;
-                }
-                if (status != BlockStatus.Read)
-                {
-                    break;
-                }
-                next += records.Count;
+                next += count;
                 end = reader.Position;
             }
             if (end < length)
@@ -267,27 +334,6 @@ public sealed partial class LogPartition : IDisposable
         }
         var (created, newWriter, headerLength) = CreateSegment(0);
         return (created, newWriter, 0, headerLength, 0);
-    }
-
-    private static bool IsContiguousClickBlock(List<CaptureRecord> records, long expectedFirst)
-    {
-        long expected = expectedFirst;
-        foreach (var record in records)
-        {
-            if (record.SequenceNumber != expected++ || record.Body is null)
-            {
-                return false;
-            }
-            try
-            {
-                _ = ClickWireFormat.Decode(record.Body);
-            }
-            catch (FormatException)
-            {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -308,5 +354,11 @@ public sealed partial class LogPartition : IDisposable
 
         [LoggerMessage(4, LogLevel.Information, "Click log partition {Partition}: new segment starting at sequence {Sequence}.")]
         public static partial void SegmentRolled(ILogger logger, int partition, long sequence);
+
+        [LoggerMessage(5, LogLevel.Error, "Click log partition {Partition}: could not start a new segment at sequence {Sequence}; the next click retries it.")]
+        public static partial void RollFailed(ILogger logger, Exception exception, int partition, long sequence);
+
+        [LoggerMessage(6, LogLevel.Warning, "Click log partition {Partition}: repaired after a failed write or roll ({Cause}); taking clicks again.")]
+        public static partial void Repaired(ILogger logger, int partition, string cause);
     }
 }

@@ -14,7 +14,7 @@ namespace ClickFunctions.Embedded.Store;
 /// The embedded bucket store in one DuckDB file: minute, hour and day rollups maintained incrementally, the dedup
 /// claims, the consumer's log positions and the dead letters. <see cref="Commit"/> writes all of them for one
 /// batch in one transaction, so after a crash the store is either before or after the batch, never between
-/// (ARCHITECTURE invariant 4). One writer (the consumer); queries run on their own connections and read the last
+/// (docs/architecture.md, invariant 4). One writer (the consumer); queries run on their own connections and read the last
 /// committed state.
 /// </summary>
 public sealed class DuckDbClickStore : IClickQueries, IDisposable

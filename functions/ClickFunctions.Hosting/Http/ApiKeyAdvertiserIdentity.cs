@@ -60,6 +60,7 @@ public static class AdvertiserIdentityExtensions
                 {
                     options.Advertisers[advertiser.Key] = new AdvertiserCredentials { ApiKey = advertiser[nameof(AdvertiserCredentials.ApiKey)] ?? "" };
                 }
+                options.Spellings.AddRange(AdvertiserIdSpellings.Collect(configuration));
             })
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<AdvertisersOptions>, AdvertisersOptionsValidator>();

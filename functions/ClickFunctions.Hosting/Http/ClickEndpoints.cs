@@ -4,6 +4,7 @@ using ClickFunctions.Signing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
@@ -29,6 +30,16 @@ public static partial class ClickEndpoints
     public static async Task HandleAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
+        var response = context.Response;
+        response.Headers.CacheControl = "no-store";
+        // Method names are case-sensitive (RFC 9110 section 9.1): "get" is not GET, whatever routing matched.
+        if (context.Request.Method is not ("GET" or "HEAD"))
+        {
+            response.StatusCode = StatusCodes.Status405MethodNotAllowed;
+            response.Headers.Allow = "GET, HEAD";
+            await WriteTextAsync(response, "Method not allowed: a click is GET or HEAD.").ConfigureAwait(false);
+            return;
+        }
         var capture = context.RequestServices.GetRequiredService<ClickCapture>();
         var request = context.Request;
         var headers = request.Headers;
@@ -38,12 +49,10 @@ public static partial class ClickEndpoints
             headers.Referer,
             context.Connection.RemoteIpAddress,
             Purpose(headers));
-        var response = context.Response;
-        response.Headers.CacheControl = "no-store";
         CaptureResult result;
         try
         {
-            result = await capture.CaptureAsync(clickRequest, ReadParameters(request.Query), context.RequestAborted).ConfigureAwait(false);
+            result = await capture.CaptureAsync(clickRequest, ReadParameters(request.QueryString.Value), context.RequestAborted).ConfigureAwait(false);
         }
         catch (Exception e) when (e is ClickLogUnavailableException or IOException or ObjectDisposedException or TimeoutException)
         {
@@ -68,23 +77,35 @@ public static partial class ClickEndpoints
         await WriteTextAsync(response, "Invalid click URL: " + result.Problem + ".").ConfigureAwait(false);
     }
 
-    public static ClickUrlParameters ReadParameters(IQueryCollection query)
+    /// <summary>
+    /// Reads the click parameters from the raw query string (with or without its leading "?"), names compared exactly:
+    /// ASP.NET Core's <see cref="IQueryCollection"/> ignores letter case, the signed format does not.
+    /// </summary>
+    public static ClickUrlParameters ReadParameters(string? queryString)
     {
-        ArgumentNullException.ThrowIfNull(query);
+        var values = new string?[ClickUrlParameterNames.All.Count];
         string? duplicate = null;
-        string? Get(string name)
+        string? miscased = null;
+        foreach (var pair in new QueryStringEnumerable(queryString))
         {
-            if (!query.TryGetValue(name, out StringValues values) || values.Count == 0)
+            string name = pair.DecodeName().ToString();
+            int index = IndexOf(name);
+            if (index < 0)
             {
-                return null;
+                // Other parameters are ignored, but not a click parameter in another case (an intermediary that
+                // ignores case would read it as the real one).
+                miscased ??= ClickUrlParameterNames.Miscased(name) is null ? null : name;
+                continue;
             }
-            if (values.Count > 1)
+            if (values[index] is not null)
             {
                 duplicate ??= name;
+                continue;
             }
-            return values[0];
+            values[index] = pair.DecodeValue().ToString();
         }
-        var parameters = new ClickUrlParameters(
+        string? Get(string name) => values[IndexOf(name)];
+        return new ClickUrlParameters(
             Get(ClickUrlParameterNames.Ad),
             Get(ClickUrlParameterNames.Advertiser),
             Get(ClickUrlParameterNames.Url),
@@ -92,8 +113,22 @@ public static partial class ClickEndpoints
             Get(ClickUrlParameterNames.Impression),
             Get(ClickUrlParameterNames.Expires),
             Get(ClickUrlParameterNames.KeyId),
-            Get(ClickUrlParameterNames.Signature));
-        return duplicate is null ? parameters : parameters with { DuplicateName = duplicate };
+            Get(ClickUrlParameterNames.Signature),
+            duplicate,
+            miscased);
+    }
+
+    private static int IndexOf(string name)
+    {
+        var all = ClickUrlParameterNames.All;
+        for (int i = 0; i < all.Count; i++)
+        {
+            if (string.Equals(all[i], name, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static string? Purpose(IHeaderDictionary headers)

@@ -39,7 +39,8 @@ public sealed class HostWiringTests
             {
                 ActivatorUtilities.CreateInstance<AggregateClicks>(host.Services),
                 ActivatorUtilities.CreateInstance<ReconcileClicks>(host.Services),
-                ActivatorUtilities.CreateInstance<QueryClicks>(host.Services),
+                ActivatorUtilities.CreateInstance<GetAdClicks>(host.Services),
+                ActivatorUtilities.CreateInstance<ListAdvertiserAds>(host.Services),
                 host.Services.GetRequiredService<ClickCapture>(), // what the static ClickRedirect resolves per request
             };
         });

@@ -113,5 +113,33 @@ public sealed class ClickConsumerTests : IDisposable
         Assert.Equal((partition.ToString(System.Globalization.CultureInfo.InvariantCulture), 0L), (letter.Partition, letter.Sequence));
     }
 
+    [Fact]
+    public async Task A_record_of_a_newer_wire_format_survives_a_restart_with_the_acknowledged_clicks_after_it_and_is_dead_lettered()
+    {
+        // Issue 12 finding 3: recovery used to decode every record and cut the first block it could not decode,
+        // and everything after it, as a torn tail: ten clicks that had their 302 were lost.
+        var ct = TestContext.Current.CancellationToken;
+        var logOptions = new LocalLogOptions { Directory = Path.Combine(_directory, "log"), Partitions = 3 };
+        int partition = LocalClickLog.PartitionOf("ad-1", logOptions.Partitions);
+        var newer = ClickWireFormat.Encode(Click("ad-1", "from-the-future"));
+        newer[0] = ClickWireFormat.Version1 + 1;
+        using (var log = new LocalClickLog(logOptions, TimeProvider.System, NullLoggerFactory.Instance))
+        {
+            await log.AppendRawAsync(partition, newer, ct);
+            for (int i = 0; i < 10; i++)
+            {
+                await log.AppendAsync(Click("ad-1", "acked-" + i), ct);
+            }
+        }
+
+        await using var rig = await StartAsync();
+
+        Assert.Equal(11, rig.Log.Partitions[partition].Committed.NextSequence);
+        Assert.Equal(new ClickTotals(10, 0), await WaitForAsync(rig.Store, "ad-1", new ClickTotals(10, 0), TimeSpan.FromSeconds(10)));
+        var letter = Assert.Single(rig.Store.ReadDeadLetters());
+        Assert.Equal((partition.ToString(System.Globalization.CultureInfo.InvariantCulture), 0L), (letter.Partition, letter.Sequence));
+        Assert.Contains("version", letter.Reason, StringComparison.OrdinalIgnoreCase);
+    }
+
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 }

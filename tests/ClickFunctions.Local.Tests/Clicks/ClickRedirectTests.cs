@@ -131,17 +131,74 @@ public sealed class ClickRedirectTests : IAsyncLifetime
         }
 
         string metrics = "";
-        for (int attempt = 0; attempt < 50 && !(metrics.Contains("clicks_recorded_total{", StringComparison.Ordinal) && metrics.Contains("clicks_rejected_total{", StringComparison.Ordinal)); attempt++)
+        for (int attempt = 0; attempt < 50 && !(metrics.Contains("clicks_recorded_total", StringComparison.Ordinal) && metrics.Contains("clicks_rejected_total{", StringComparison.Ordinal)); attempt++)
         {
             await Task.Delay(200, ct);
             metrics = await _client.GetStringAsync("/metrics", ct);
         }
-        Assert.Matches(@"clicks_recorded_total\{[^}]*reason=""valid""[^}]*\} 1", metrics);
+        Assert.Matches(@"clicks_recorded_total(\{[^}]*\})? 1", metrics);
         Assert.Matches(@"clicks_rejected_total\{[^}]*reason=""not_signed""[^}]*\} 1", metrics);
         Assert.Contains("http_server_request_duration_seconds_bucket", metrics, StringComparison.Ordinal);
 
         string health = await _client.GetStringAsync("/healthz", ct);
         Assert.Contains("\"status\":\"ok\"", health, StringComparison.Ordinal);
         Assert.Contains("\"nextSequence\":1", health, StringComparison.Ordinal);
+    }
+
+    // Issue 12 finding 8: the contract of docs/click-urls.md, exactly. ASP.NET Core's query collection and routing
+    // ignore letter case; a signed format should not.
+    [Theory]
+    [InlineData("ad")]
+    [InlineData("adv")]
+    [InlineData("u")]
+    [InlineData("sig")]
+    public async Task A_click_parameter_name_in_another_letter_case_is_not_that_parameter(string name)
+    {
+        string renamed = char.ToUpperInvariant(name[0]) + name[1..];
+        var parts = Signed().Split('?', 2)[1].Split('&').Select(p => p.StartsWith(name + "=", StringComparison.Ordinal) ? renamed + p[name.Length..] : p);
+
+        using var response = await _client.GetAsync("/c?" + string.Join('&', parts), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Null(response.Headers.Location);
+    }
+
+    [Fact]
+    public async Task An_exp_with_leading_zeros_is_malformed_even_when_that_text_was_signed()
+    {
+        // Signed by hand over the canonical string of docs/click-urls.md, so the signature matches the text sent.
+        long exp = DateTimeOffset.UtcNow.AddDays(1).ToUnixTimeSeconds();
+        string expText = "00" + exp.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string canonical = string.Join('\n', "cf1", _host.Keys.KeyId, "ad-1", "adv-1", "", "", expText, "https://shop.example/");
+        string sig = Convert.ToBase64String(System.Security.Cryptography.HMACSHA256.HashData(Convert.FromBase64String(_host.Keys.KeyBase64), System.Text.Encoding.UTF8.GetBytes(canonical)))
+            .TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        string query = $"ad=ad-1&adv=adv-1&exp={expText}&u=https%3A%2F%2Fshop.example%2F&kid={_host.Keys.KeyId}&sig={sig}";
+
+        using var response = await _client.GetAsync("/c?" + query, TestContext.Current.CancellationToken);
+        using var withoutZeros = await _client.GetAsync("/c?" + _host.Keys.Signer().SignQuery(new ClickUrlFields("ad-1", "adv-1", "https://shop.example/", ExpiresAt: DateTimeOffset.FromUnixTimeSeconds(exp))), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Null(response.Headers.Location);
+        Assert.Equal(HttpStatusCode.Found, withoutZeros.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("get", "405")]
+    [InlineData("Head", "405")]
+    [InlineData("GET", "302")]
+    public async Task Method_names_are_case_sensitive(string method, string expectedStatus)
+    {
+        // HttpClient normalises method names, so this request goes over a raw socket.
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(_host.BaseAddress.Host, _host.BaseAddress.Port, TestContext.Current.CancellationToken);
+        await using var stream = tcp.GetStream();
+        byte[] request = System.Text.Encoding.ASCII.GetBytes($"{method} {Signed()} HTTP/1.1\r\nHost: {_host.BaseAddress.Authority}\r\nConnection: close\r\n\r\n");
+        await stream.WriteAsync(request, TestContext.Current.CancellationToken);
+        using var reader = new StreamReader(stream, System.Text.Encoding.ASCII);
+        string statusLine = await reader.ReadLineAsync(TestContext.Current.CancellationToken) ?? "";
+        string rest = await reader.ReadToEndAsync(TestContext.Current.CancellationToken);
+
+        Assert.StartsWith("HTTP/1.1 " + expectedStatus, statusLine, StringComparison.Ordinal);
+        Assert.Equal(expectedStatus == "302", rest.Contains("Location:", StringComparison.OrdinalIgnoreCase));
     }
 }
