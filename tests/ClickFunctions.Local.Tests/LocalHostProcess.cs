@@ -30,6 +30,8 @@ public sealed partial class LocalHostProcess : IAsyncDisposable
 
     public int ProcessId => _process.Id;
 
+    public bool HasExited => _process.HasExited;
+
     public string Output
     {
         get

@@ -27,19 +27,24 @@ public sealed class EventHubClickLogTests
         }
     }
 
+    private static async Task<int> SentWhenCompleted(ValueTask append, RecordingProducer producer)
+    {
+        await append;
+        return producer.Sent.Count;
+    }
+
     [Fact]
     public async Task An_append_completes_only_after_Event_Hubs_acknowledged_the_send()
     {
         var producer = new RecordingProducer { Gate = new TaskCompletionSource() };
         await using var log = Log(producer);
-        var append = log.AppendAsync(TestClicks.Make("ad-1", "i1"), TestContext.Current.CancellationToken).AsTask();
+        // What Event Hubs had acknowledged at the moment the append completed, read by the append's own continuation.
+        var append = SentWhenCompleted(log.AppendAsync(TestClicks.Make("ad-1", "i1"), TestContext.Current.CancellationToken), producer);
         await WaitUntil(() => producer.SendsStarted == 1);
-        await Task.Delay(50, TestContext.Current.CancellationToken);
         Assert.False(append.IsCompleted);
         Assert.Empty(producer.Sent);
         producer.Gate.SetResult();
-        await append;
-        Assert.Single(producer.Sent);
+        Assert.Equal(1, await append);
     }
 
     [Fact]
@@ -51,8 +56,9 @@ public sealed class EventHubClickLogTests
         var first = log.AppendAsync(TestClicks.Make("ad-0", "first"), ct).AsTask();
         await WaitUntil(() => producer.SendsStarted == 1);
         // While the only send slot is busy, 60 clicks for two ads gather into the next commit.
+        // Each append is in the log's queue when AppendAsync returns (the queue has room), so all 60 wait for the slot.
         var appends = Enumerable.Range(0, 60).Select(i => log.AppendAsync(TestClicks.Make(i % 2 == 0 ? "ad-1" : "ad-2", $"imp-{i}"), ct).AsTask()).ToList();
-        await Task.Delay(50, ct);
+        Assert.Equal(1, producer.SendsStarted);
         producer.Gate.SetResult();
         await Task.WhenAll(appends.Append(first));
 
@@ -102,7 +108,7 @@ public sealed class EventHubClickLogTests
         var first = log.AppendAsync(TestClicks.Make("ad-1", "first"), ct).AsTask();
         await WaitUntil(() => producer.SendsStarted == 1);
         var appends = Enumerable.Range(0, 10).Select(i => log.AppendAsync(TestClicks.Make("ad-1", $"imp-{i}"), ct).AsTask()).ToList();
-        await Task.Delay(50, ct);
+        Assert.Equal(1, producer.SendsStarted);
         producer.Gate.SetResult();
         await Task.WhenAll(appends.Append(first));
         Assert.Equal(11, producer.Sent.Sum(s => s.Events.Count));
@@ -121,8 +127,10 @@ public sealed class EventHubClickLogTests
         // The pump holds one more for its next commit while it waits for a send slot; fill the queue past that.
         var extra = log.AppendAsync(TestClicks.Make("ad-1", "d"), ct).AsTask();
         using var giveUp = new CancellationTokenSource();
+        // The queue is full, so this append waits to enter it; given up, it never does. (Had it entered, it would be
+        // sent below whatever its caller did.)
         var blocked = log.AppendAsync(TestClicks.Make("ad-1", "blocked"), giveUp.Token).AsTask();
-        await Task.Delay(50, ct);
+        Assert.False(blocked.IsCompleted);
         giveUp.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => blocked);
         producer.Gate.SetResult();

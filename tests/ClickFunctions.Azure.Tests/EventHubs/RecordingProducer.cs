@@ -39,7 +39,8 @@ public sealed class RecordingProducer : EventHubProducerClient
         Interlocked.Increment(ref _sendsStarted);
         if (Gate is { } gate)
         {
-            await gate.Task.WaitAsync(cancellationToken);
+            // Bounded: a test that fails before opening the gate ends (the send times out) instead of hanging in Dispose.
+            await gate.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
         }
         if (Failure is { } failure)
         {

@@ -7,6 +7,7 @@ using ClickFunctions.Clicks;
 using ClickFunctions.Functions;
 using ClickFunctions.Signing;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -34,32 +35,76 @@ public sealed class ClickRedirectTests : IAsyncLifetime
     private string SignedQuery(string impression) =>
         "?" + _host.Services.GetRequiredService<ClickUrlSigner>().SignQuery(new ClickUrlFields("ad-1", "adv-1", "https://shop.example/landing", "cmp-1", impression));
 
-    private Task<HttpContext> Click(string query)
+    private async Task<HttpContext> Click(string query, DefaultHttpContext? context = null)
     {
-        var context = new DefaultHttpContext { RequestServices = _host.Services };
+        context ??= new DefaultHttpContext();
+        context.RequestServices = _host.Services;
         context.Request.Method = "GET";
         context.Request.Path = "/c";
         context.Request.QueryString = new QueryString(query);
         context.Request.Headers.UserAgent = "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0";
         context.Connection.RemoteIpAddress = IPAddress.Parse("198.51.100.23");
         context.Response.Body = new MemoryStream();
-        return ClickRedirect.RunAsync(context.Request).ContinueWith(_ => (HttpContext)context, TaskScheduler.Default);
+        // Awaited, so an exception of the handler fails the test instead of vanishing.
+        await ClickRedirect.RunAsync(context.Request);
+        return context;
+    }
+
+    /// <summary>A response that notes how many sends Event Hubs had acknowledged when the status code was set.</summary>
+    private sealed class StatusWitness(RecordingProducer producer) : IHttpResponseFeature
+    {
+        private int _statusCode = StatusCodes.Status200OK;
+
+        public int? SentWhenStatusSet { get; private set; }
+
+        public int StatusCode
+        {
+            get => _statusCode;
+            set
+            {
+                SentWhenStatusSet ??= producer.Sent.Count;
+                _statusCode = value;
+            }
+        }
+
+        public string? ReasonPhrase { get; set; }
+
+        public IHeaderDictionary Headers { get; set; } = new HeaderDictionary();
+
+        public Stream Body { get; set; } = Stream.Null;
+
+        public bool HasStarted => false;
+
+        public void OnStarting(Func<object, Task> callback, object state)
+        {
+        }
+
+        public void OnCompleted(Func<object, Task> callback, object state)
+        {
+        }
     }
 
     [Fact]
     public async Task A_signed_click_is_published_to_Event_Hubs_and_only_then_redirected()
     {
         _producer.Gate = new TaskCompletionSource();
-        var pending = Click(SignedQuery("imp-1"));
+        var witness = new StatusWitness(_producer);
+        var features = new FeatureCollection();
+        features.Set<IHttpRequestFeature>(new HttpRequestFeature());
+        features.Set<IHttpResponseFeature>(witness);
+        features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(Stream.Null));
+        var pending = Click(SignedQuery("imp-1"), new DefaultHttpContext(features));
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         while (_producer.SendsStarted == 0)
         {
             await Task.Delay(5, timeout.Token);
         }
-        await Task.Delay(50, TestContext.Current.CancellationToken);
         Assert.False(pending.IsCompleted); // no response while Event Hubs has not acknowledged
+        Assert.Null(witness.SentWhenStatusSet);
         _producer.Gate.SetResult();
         var context = await pending;
+
+        Assert.Equal(1, witness.SentWhenStatusSet); // the status was set only once the send was acknowledged
 
         Assert.Equal(302, context.Response.StatusCode);
         Assert.StartsWith("https://shop.example/landing?cf_click=", context.Response.Headers.Location.ToString(), StringComparison.Ordinal);
