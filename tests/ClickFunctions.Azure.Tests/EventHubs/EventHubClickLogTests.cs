@@ -5,7 +5,6 @@ using ClickFunctions.Clicks;
 using ClickFunctions.Ports;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Time.Testing;
 
 namespace ClickFunctions.Azure.Tests.EventHubs;
 
@@ -43,24 +42,25 @@ public sealed class EventHubClickLogTests
     }
 
     [Fact]
-    public async Task Concurrent_appends_share_one_send_per_partition_key()
+    public async Task Concurrent_appends_share_one_send_per_partition_and_each_goes_to_its_click_ids_partition()
     {
-        var producer = new RecordingProducer { Gate = new TaskCompletionSource() };
+        var producer = new RecordingProducer { Gate = new TaskCompletionSource(), PartitionCount = 4 };
         await using var log = Log(producer);
         var ct = TestContext.Current.CancellationToken;
         var first = log.AppendAsync(TestClicks.Make("ad-0", "first"), ct).AsTask();
         await WaitUntil(() => producer.SendsStarted == 1);
-        // While the only send slot is busy, 60 clicks for two ads gather into the next commit.
-        var appends = Enumerable.Range(0, 60).Select(i => log.AppendAsync(TestClicks.Make(i % 2 == 0 ? "ad-1" : "ad-2", $"imp-{i}"), ct).AsTask()).ToList();
+        // While the only send slot is busy, 60 clicks of two ads gather into the next commit: one send per partition.
+        var clicks = Enumerable.Range(0, 60).Select(i => TestClicks.Make(i % 2 == 0 ? "ad-1" : "ad-2", $"imp-{i}")).ToList();
+        var appends = clicks.Select(c => log.AppendAsync(c, ct).AsTask()).ToList();
         await Task.Delay(50, ct);
         producer.Gate.SetResult();
         await Task.WhenAll(appends.Append(first));
 
         var sends = producer.Sent.ToList();
-        Assert.Equal(3, sends.Count);
-        Assert.Equal(["ad-0", "ad-1", "ad-2"], sends.Select(s => s.PartitionKey).Order(StringComparer.Ordinal));
-        Assert.Equal(30, sends.Single(s => s.PartitionKey == "ad-1").Events.Count);
-        Assert.Equal(30, sends.Single(s => s.PartitionKey == "ad-2").Events.Count);
+        Assert.Equal(1 + clicks.Select(c => ClickPartitions.IndexOf(c.ClickId, 4)).Distinct().Count(), sends.Count);
+        Assert.All(sends, s => Assert.All(s.Events, e =>
+            Assert.Equal(ClickPartitions.IndexOf(ClickWireFormat.Decode(e.EventBody.ToArray()).ClickId, 4).ToString(System.Globalization.CultureInfo.InvariantCulture), s.PartitionId)));
+        Assert.Equal(61, sends.Sum(s => s.Events.Count));
     }
 
     [Fact]
@@ -79,7 +79,7 @@ public sealed class EventHubClickLogTests
     public async Task A_failed_send_fails_every_caller_whose_click_it_carried_as_transient()
     {
         var producer = new RecordingProducer { Gate = new TaskCompletionSource(), Failure = new EventHubsException(true, "clicks", "service busy", EventHubsException.FailureReason.ServiceBusy) };
-        await using var log = Log(producer);
+        await using var log = Log(producer, o => { o.SendRetries = 1; o.SendRetryDelay = TimeSpan.FromMilliseconds(1); });
         var ct = TestContext.Current.CancellationToken;
         var first = log.AppendAsync(TestClicks.Make("ad-1", "first"), ct).AsTask();
         await WaitUntil(() => producer.SendsStarted == 1);
@@ -130,39 +130,5 @@ public sealed class EventHubClickLogTests
         var sentBodies = producer.Sent.SelectMany(s => s.Events).Select(e => ClickWireFormat.Decode(e.EventBody.ToArray()).ClickId).ToHashSet();
         Assert.DoesNotContain(TestClicks.Make("ad-1", "blocked").ClickId, sentBodies);
         Assert.Equal(4, sentBodies.Count);
-    }
-
-    [Fact]
-    public async Task A_configured_hot_ad_is_salted_and_duplicates_of_a_click_share_its_partition_key()
-    {
-        var producer = new RecordingProducer();
-        await using var log = Log(producer, o => { o.HotAds.Add("hot"); o.SaltBits = 2; o.MaxConcurrentSends = 4; });
-        var ct = TestContext.Current.CancellationToken;
-        var clicks = Enumerable.Range(0, 40).Select(i => TestClicks.Make("hot", $"imp-{i}")).ToList();
-        foreach (var click in clicks)
-        {
-            await log.AppendAsync(click, ct);
-        }
-        await log.AppendAsync(clicks[7], ct); // a double click: same click id
-        await log.AppendAsync(TestClicks.Make("cold", "x"), ct);
-
-        var keyOf = producer.Sent.SelectMany(s => s.Events.Select(e => (s.PartitionKey, Id: ClickWireFormat.Decode(e.EventBody.ToArray()).ClickId))).ToList();
-        var hotKeys = keyOf.Where(k => k.PartitionKey!.StartsWith("hot#", StringComparison.Ordinal)).Select(k => k.PartitionKey).Distinct().ToList();
-        Assert.Equal(4, hotKeys.Count);
-        Assert.Single(keyOf.Where(k => k.Id == clicks[7].ClickId).Select(k => k.PartitionKey).Distinct());
-        Assert.Contains(keyOf, k => k.PartitionKey == "cold");
-    }
-
-    [Fact]
-    public void An_ad_above_the_rate_threshold_is_salted_from_the_next_window_on()
-    {
-        var time = new FakeTimeProvider(TestClicks.Noon);
-        var keys = new PartitionKeys(new EventHubClickLogOptions { HotAdClicksPerSecond = 10, HotAdWindow = TimeSpan.FromSeconds(1), SaltBits = 3 }, time);
-        Assert.All(Enumerable.Range(0, 50), i => Assert.Equal("busy", keys.For(TestClicks.Make("busy", $"a{i}"))));
-        Assert.Equal("quiet", keys.For(TestClicks.Make("quiet", "q")));
-        time.Advance(TimeSpan.FromSeconds(1));
-        var click = TestClicks.Make("busy", "later");
-        Assert.Equal(PartitionKeys.Salted("busy", click.ClickId, 3), keys.For(click));
-        Assert.Equal("quiet", keys.For(TestClicks.Make("quiet", "q2")));
     }
 }
