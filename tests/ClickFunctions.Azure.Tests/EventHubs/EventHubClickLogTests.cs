@@ -5,6 +5,7 @@ using ClickFunctions.Clicks;
 using ClickFunctions.Ports;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace ClickFunctions.Azure.Tests.EventHubs;
 
@@ -130,5 +131,74 @@ public sealed class EventHubClickLogTests
         var sentBodies = producer.Sent.SelectMany(s => s.Events).Select(e => ClickWireFormat.Decode(e.EventBody.ToArray()).ClickId).ToHashSet();
         Assert.DoesNotContain(TestClicks.Make("ad-1", "blocked").ClickId, sentBodies);
         Assert.Equal(4, sentBodies.Count);
+    }
+
+    [Fact]
+    public async Task One_ad_with_half_of_all_traffic_spreads_evenly_over_every_partition()
+    {
+        // Invariant 3 + finding 2 of issue 11: with the partition key = ad id, this ad alone would put >= 50% of the
+        // traffic on one partition, far beyond one throughput unit at the design load.
+        var hub = new EventHubsFake(TimeProvider.System, partitionCount: 32, throughputUnits: 1_000);
+        await using var log = new EventHubClickLog(hub, Options.Create(new EventHubClickLogOptions { FullyQualifiedNamespace = "ns", EventHubName = "clicks", MaxConcurrentSends = 4 }),
+            TestClicks.Metrics(), TimeProvider.System, NullLogger<EventHubClickLog>.Instance);
+        var ct = TestContext.Current.CancellationToken;
+        var clicks = Enumerable.Range(0, 6_400).Select(i => TestClicks.Make(i % 2 == 0 ? "hot-ad" : $"ad-{i}", $"imp-{i}")).ToList();
+        await Task.WhenAll(clicks.Select(c => log.AppendAsync(c, ct).AsTask()));
+
+        var perPartition = hub.PartitionIds.Select(hub.Count).ToList();
+        Assert.Equal(6_400, perPartition.Sum());
+        // 200 per partition on average; a hot ad on one partition would make one of them >= 3,200.
+        Assert.All(perPartition, n => Assert.InRange(n, 120, 280));
+        var hotPerPartition = hub.PartitionIds.Select(p => hub.Read(p, 0, int.MaxValue).Count(e => ClickWireFormat.Decode(e.EventBody.ToArray()).AdId == "hot-ad")).ToList();
+        Assert.All(hotPerPartition, n => Assert.InRange(n, 50, 150));
+    }
+
+    [Fact]
+    public async Task A_double_click_taken_by_two_instances_lands_in_the_partition_of_the_original()
+    {
+        var hub = new EventHubsFake(TimeProvider.System, partitionCount: 32);
+        var ct = TestContext.Current.CancellationToken;
+        var click = TestClicks.Make("ad-1", "imp-42");
+        var later = click with { Timestamp = click.Timestamp.AddSeconds(1) }; // the same impression clicked again
+        // Two instances (two publishers that share nothing but the hub) each take one of the clicks.
+        for (int instance = 0; instance < 2; instance++)
+        {
+            await using var log = new EventHubClickLog(hub, Options.Create(new EventHubClickLogOptions { FullyQualifiedNamespace = "ns", EventHubName = "clicks" }),
+                TestClicks.Metrics(), TimeProvider.System, NullLogger<EventHubClickLog>.Instance);
+            await log.AppendAsync(instance == 0 ? click : later, ct);
+        }
+        string expected = ClickPartitions.IndexOf(click.ClickId, 32).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(2, hub.Count(expected));
+        Assert.Equal(2, hub.PartitionIds.Sum(hub.Count));
+    }
+
+    [Fact]
+    public async Task ServerBusy_is_retried_after_a_backoff_counted_in_the_retries_metric_and_the_click_then_completes()
+    {
+        var time = new FakeTimeProvider(TestClicks.Noon);
+        var hub = new EventHubsFake(time, partitionCount: 1);
+        var meters = TestClicks.Meters();
+        var (listener, seen) = Telemetry.MeterRecorder.Listen(meters);
+        using var _ = listener;
+        await using var log = new EventHubClickLog(hub, Options.Create(new EventHubClickLogOptions { FullyQualifiedNamespace = "ns", EventHubName = "clicks", SendRetries = 3 }),
+            new AzureClickMetrics(meters), time, NullLogger<EventHubClickLog>.Instance);
+        var ct = TestContext.Current.CancellationToken;
+        // Fill the partition's second: 1,000 events.
+        await Task.WhenAll(Enumerable.Range(0, 1_000).Select(i => log.AppendAsync(TestClicks.Make("ad-1", $"fill-{i}"), ct).AsTask()));
+        Assert.Equal(0, hub.ServerBusyAnswers);
+
+        var append = log.AppendAsync(TestClicks.Make("ad-1", "one-too-many"), ct).AsTask();
+        await WaitUntil(() => hub.ServerBusyAnswers == 1);
+        Assert.False(append.IsCompleted); // not acknowledged, not failed: backing off
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        while (!append.IsCompleted)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(100)); // the backoff runs on the injected clock
+            await Task.Delay(5, timeout.Token);
+        }
+        await append;
+        Assert.Equal(1_001, hub.Count("0"));
+        Assert.True(seen["clicks.publish.retries{server_busy}"] >= 1);
+        Assert.False(seen.ContainsKey("clicks.publish.failures"));
     }
 }
