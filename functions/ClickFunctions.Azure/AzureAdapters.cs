@@ -113,6 +113,7 @@ public static class AzureAdaptersExtensions
         services.AddOptions<AggregationRetryOptions>().BindConfiguration(AggregationRetryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<AggregationRetryOptions>>().Value);
         services.AddSingleton<PartitionBacklog>();
+        services.AddSingleton<IClientAddress, PlatformClientAddress>();
         services.AddSingleton<ClickAggregator>();
         services.AddSingleton<KustoBucketCorrections>();
         services.AddSingleton<ReconcileMetrics>();

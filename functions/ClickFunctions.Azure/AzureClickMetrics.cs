@@ -38,7 +38,7 @@ public sealed class AzureClickMetrics
         _ingestionFailures = meter.CreateCounter<long>("aggregate.ingestion.failures", description: "Bucket ingestions into ADX that failed (the batch is retried).");
         // Milliseconds, like every duration here and like the alert's threshold (aggregatorLagThresholdMs in infra/);
         // tests/ClickFunctions.Infra.Tests MonitoringTests ties the two.
-        _lag = meter.CreateHistogram<double>(LagMetric, LagUnit, "Age of the oldest event the aggregator has not consumed (from the checkpoint); recorded on every attempt, so a stalled partition shows.");
+        _lag = meter.CreateHistogram<double>("aggregate.lag", LagUnit, "Age of the oldest event the aggregator has not consumed (from the checkpoint); recorded on every attempt, so a stalled partition shows.");
         _backlog = meter.CreateHistogram<long>("aggregate.backlog", "{event}", "Events enqueued in the partition after the aggregator's checkpoint (last enqueued sequence number minus the checkpoint's).");
         _aggregateFailures = meter.CreateCounter<long>("aggregate.failures", description: "Failed attempts at a batch, by kind (transient: retried with backoff; permanent: set aside soon).");
         _deadLetteredBatches = meter.CreateCounter<long>("aggregate.dead_letters", description: "Batches set aside in the dead-letter container after their bounded retries, by kind; the partition moved on.");

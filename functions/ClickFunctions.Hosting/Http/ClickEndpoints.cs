@@ -36,7 +36,7 @@ public static partial class ClickEndpoints
             request.Method,
             headers.UserAgent,
             headers.Referer,
-            context.Connection.RemoteIpAddress,
+            context.RequestServices.GetService<IClientAddress>() is { } address ? address.Resolve(context) : context.Connection.RemoteIpAddress,
             Purpose(headers));
         var response = context.Response;
         response.Headers.CacheControl = "no-store";
