@@ -45,7 +45,7 @@ public sealed class AggregationFaultTests(Azurite azurite) : IAsyncLifetime
         }
         var claims = new TableClaimStore(azurite.Tables(tableOptions),
             Options.Create(new TableClaimOptions { TableServiceUri = azurite.TableEndpoint, TablePrefix = _prefix, InitialBackoff = TimeSpan.FromMilliseconds(10) }),
-            TimeProvider.System, NullLogger<TableClaimStore>.Instance);
+            TestClicks.Clock(), NullLogger<TableClaimStore>.Instance);
         var deadLetters = new BlobDeadLetterWriter(azurite.Blobs().GetBlobContainerClient(_prefix), NullLogger<BlobDeadLetterWriter>.Instance);
         return new ClickAggregator(new AggregationStep(claims), new KustoBucketSink(_adx.Client()), deadLetters, new AzureClickMetrics(_meters),
             new FixedNow(TestClicks.Noon.AddSeconds(5)), NullLogger<ClickAggregator>.Instance, TestClicks.FastRetries());

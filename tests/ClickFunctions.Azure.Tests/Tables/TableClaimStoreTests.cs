@@ -15,7 +15,7 @@ public sealed class TableClaimStoreTests(Azurite azurite)
 {
     private readonly string _prefix = "c" + Guid.NewGuid().ToString("N")[..12];
 
-    private TableClaimStore Store(HttpPipelinePolicy? fault = null, Action<TableClaimOptions>? configure = null)
+    private TableClaimStore Store(HttpPipelinePolicy? fault = null, Action<TableClaimOptions>? configure = null, TimeProvider? clock = null)
     {
         var clientOptions = new TableClientOptions();
         clientOptions.Retry.MaxRetries = 0; // the store's own retry is under test
@@ -25,7 +25,7 @@ public sealed class TableClaimStoreTests(Azurite azurite)
         }
         var options = new TableClaimOptions { TableServiceUri = azurite.TableEndpoint, TablePrefix = _prefix, InitialBackoff = TimeSpan.FromMilliseconds(10) };
         configure?.Invoke(options);
-        return new TableClaimStore(azurite.Tables(clientOptions), Options.Create(options), TimeProvider.System, NullLogger<TableClaimStore>.Instance);
+        return new TableClaimStore(azurite.Tables(clientOptions), Options.Create(options), clock ?? TestClicks.Clock(), NullLogger<TableClaimStore>.Instance);
     }
 
     private static ClaimRequest Request(string impression, string partition, long sequence, DateTimeOffset? at = null) =>
@@ -35,13 +35,15 @@ public sealed class TableClaimStoreTests(Azurite azurite)
         store.ClaimAsync(requests, TestContext.Current.CancellationToken);
 
     [Fact]
-    public async Task A_first_claim_is_stored_in_the_day_table_with_the_event_that_made_it()
+    public async Task A_first_claim_is_stored_in_the_table_of_its_span_with_the_event_that_made_it()
     {
         var store = Store();
         var request = Request("i1", "3", 42);
         Assert.Equal([ClaimOutcome.Claimed], await Claim(store, request));
 
-        var table = azurite.Tables().GetTableClient(_prefix + "20261129");
+        // Spans of two days from 0001-01-01: 2026-11-29 starts one.
+        Assert.Equal(_prefix + "2026112900", store.PrimaryTable(request.ClickTime));
+        var table = azurite.Tables().GetTableClient(_prefix + "2026112900");
         string id = request.ClickId.ToString();
         var entity = (await table.GetEntityAsync<TableEntity>(id[..1], id, cancellationToken: TestContext.Current.CancellationToken)).Value;
         Assert.Equal("3", entity.GetString("EventHubPartition"));
@@ -92,15 +94,61 @@ public sealed class TableClaimStoreTests(Azurite azurite)
     }
 
     [Fact]
-    public async Task Claims_live_in_one_table_per_UTC_day_and_a_click_claimed_yesterday_within_the_horizon_is_a_duplicate_today()
+    public async Task A_click_is_looked_up_only_in_its_own_span_with_point_reads_and_never_with_a_filter()
     {
-        var store = Store();
-        var lateYesterday = new DateTimeOffset(2026, 11, 28, 23, 59, 0, TimeSpan.Zero);
-        var earlyToday = new DateTimeOffset(2026, 11, 29, 0, 1, 0, TimeSpan.Zero);
-        Assert.Equal([ClaimOutcome.Claimed], await Claim(store, Request("night", "0", 1, lateYesterday)));
-        Assert.Equal([ClaimOutcome.Duplicate], await Claim(store, Request("night", "0", 2, earlyToday)));
-        Assert.Equal([ClaimOutcome.ClaimedBefore], await Claim(store, Request("night", "0", 1, lateYesterday)));
+        // Azure Table design guide ("Design for querying"): "Using an 'or' to specify a filter based on RowKey values
+        // results in a partition scan"; a point query (PartitionKey and RowKey) is the most efficient lookup.
+        // https://learn.microsoft.com/azure/storage/tables/table-storage-design-for-query
+        var recorder = new RequestRecorder();
+        var store = Store(recorder);
+        var spanEnd = new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero);
+        var late = Enumerable.Range(0, 30).Select(i => Request($"late{i}", "0", i, spanEnd.AddMinutes(-30))).ToArray();
+        Assert.All(await Claim(store, late), o => Assert.Equal(ClaimOutcome.Claimed, o));
 
+        recorder.Clear();
+        // 30 repeats in the next span (within the horizon) plus 70 new clicks there: one lookup table, 30 point reads.
+        var repeats = late.Select((r, i) => r with { ClickTime = spanEnd.AddMinutes(30), SequenceNumber = 1000 + i }).ToArray();
+        var fresh = Enumerable.Range(0, 70).Select(i => Request($"new{i}", "1", i, spanEnd.AddMinutes(30))).ToArray();
+        var outcomes = await Claim(store, [.. repeats, .. fresh]);
+        Assert.Equal([.. Enumerable.Repeat(ClaimOutcome.Duplicate, 30), .. Enumerable.Repeat(ClaimOutcome.Claimed, 70)], outcomes);
+
+        // (the table service's own /Tables list, used to find expired tables, is not an entity query)
+        var entityRequests = recorder.Requests.Where(r => !r.Path.EndsWith("/Tables", StringComparison.Ordinal) && !r.Path.Contains("/Tables(", StringComparison.Ordinal)).ToList();
+        Assert.DoesNotContain(entityRequests, r => r.Query.Contains("filter", StringComparison.OrdinalIgnoreCase));
+        var reads = entityRequests.Where(r => r.Method == "GET").ToList();
+        Assert.Equal(30, reads.Count);
+        Assert.All(reads, r => Assert.Matches(@"/" + _prefix + @"2026120100\(PartitionKey='[0-9a-f]',RowKey='[0-9a-f]{32}'\)$", r.Path));
+        // Every write is a batch transaction (no single-entity requests), to the repeat's own span or the next one.
+        Assert.All(entityRequests.Where(r => r.Method != "GET"), r => Assert.EndsWith("/$batch", r.Path, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Tables_whose_span_ended_longer_ago_than_the_retention_are_dropped_by_the_store()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(TestClicks.Noon);
+        var store = Store(clock: clock);
+        await Claim(store, Request("old", "0", 1, TestClicks.Noon));
+        string oldTable = store.PrimaryTable(TestClicks.Noon);
+        Assert.Contains(oldTable, await TablesAsync());
+
+        // Two days later the span has ended, but it is kept for Claims:RetainAfter (3 days) after that.
+        clock.Advance(TimeSpan.FromDays(2));
+        await Claim(store, Request("mid", "0", 2, clock.GetUtcNow()));
+        Assert.Contains(oldTable, await TablesAsync());
+        Assert.Equal([ClaimOutcome.ClaimedBefore], await Claim(store, Request("old", "0", 1, TestClicks.Noon)));
+
+        // Past span end + retention: the next new table the store opens sweeps it away; nothing brings it back.
+        clock.Advance(TimeSpan.FromDays(4));
+        await Claim(store, Request("new", "0", 3, clock.GetUtcNow()));
+        var tables = await TablesAsync();
+        Assert.DoesNotContain(oldTable, tables);
+        Assert.Contains(store.PrimaryTable(clock.GetUtcNow()), tables);
+        Assert.Equal([ClaimOutcome.Claimed], await Claim(store, Request("old", "0", 1, TestClicks.Noon)));
+        Assert.DoesNotContain(oldTable, await TablesAsync());
+    }
+
+    private async Task<List<string>> TablesAsync()
+    {
         var tables = new List<string>();
         await foreach (var t in azurite.Tables().QueryAsync(t => t.Name.CompareTo(_prefix) >= 0, cancellationToken: TestContext.Current.CancellationToken))
         {
@@ -109,7 +157,7 @@ public sealed class TableClaimStoreTests(Azurite azurite)
                 tables.Add(t.Name);
             }
         }
-        Assert.Equal([_prefix + "20261128"], tables); // the duplicate was recognised without writing today's table
+        return tables;
     }
 
     [Fact]
@@ -137,5 +185,33 @@ public sealed class TableClaimStoreTests(Azurite azurite)
     {
         var store = Store(new ServerBusy(LoseResponseAfterCommit.IsTableBatch, times: 100), o => o.MaxAttempts = 3);
         await Assert.ThrowsAnyAsync<Exception>(() => Claim(store, Request("down", "0", 1)));
+    }
+}
+
+/// <summary>Records every request the Table client sends (method, path, query), after its own retries.</summary>
+public sealed class RequestRecorder : HttpPipelinePolicy
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(string Method, string Path, string Query)> _requests = new();
+
+    public IReadOnlyList<(string Method, string Path, string Query)> Requests => [.. _requests];
+
+    public void Clear() => _requests.Clear();
+
+    public override ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+    {
+        Record(message);
+        return ProcessNextAsync(message, pipeline);
+    }
+
+    public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+    {
+        Record(message);
+        ProcessNext(message, pipeline);
+    }
+
+    private void Record(HttpMessage message)
+    {
+        var uri = message.Request.Uri.ToUri();
+        _requests.Enqueue((message.Request.Method.ToString(), Uri.UnescapeDataString(uri.AbsolutePath), Uri.UnescapeDataString(uri.Query)));
     }
 }

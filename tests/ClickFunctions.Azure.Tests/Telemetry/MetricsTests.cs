@@ -27,7 +27,7 @@ public sealed class MetricsTests(Azurite azurite)
         await using var adx = await Kusto.LoopbackKusto.StartAsync();
         var claims = new ClickFunctions.Azure.Tables.TableClaimStore(azurite.Tables(),
             Options.Create(new ClickFunctions.Azure.Tables.TableClaimOptions { TableServiceUri = azurite.TableEndpoint, TablePrefix = "m" + Guid.NewGuid().ToString("N")[..12] }),
-            TimeProvider.System, NullLogger<ClickFunctions.Azure.Tables.TableClaimStore>.Instance);
+            TestClicks.Clock(), NullLogger<ClickFunctions.Azure.Tables.TableClaimStore>.Instance);
         var aggregator = new ClickFunctions.Azure.Aggregation.ClickAggregator(new ClickFunctions.Aggregation.AggregationStep(claims),
             new ClickFunctions.Azure.Kusto.KustoBucketSink(adx.Client()),
             new ClickFunctions.Azure.DeadLetters.BlobDeadLetterWriter(azurite.Blobs().GetBlobContainerClient("m" + Guid.NewGuid().ToString("N")[..12]), NullLogger<ClickFunctions.Azure.DeadLetters.BlobDeadLetterWriter>.Instance),
