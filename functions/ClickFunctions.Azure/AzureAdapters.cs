@@ -98,9 +98,11 @@ public static class AzureAdaptersExtensions
             sp.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(sp.GetRequiredService<IOptions<CaptureBlobOptions>>().Value.DeadLetterContainer),
             sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<BlobDeadLetterWriter>>()));
 
-        // One long-lived client with pooled connections that are recycled (DNS changes), shared by every ADX call.
+        // One long-lived client with pooled connections that are recycled (DNS changes), shared by every ADX call;
+        // transient answers are retried under it (429 after its Retry-After), each attempt bounded by Kusto:AttemptTimeout.
         services.AddSingleton(sp => new KustoClient(
-            new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = TimeSpan.FromMinutes(2) },
+            new HttpClient(KustoClient.CreateResilienceHandler(sp.GetRequiredService<IOptions<KustoOptions>>().Value, sp.GetRequiredService<TimeProvider>(),
+                new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }, sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<KustoClient>>())) { Timeout = Timeout.InfiniteTimeSpan },
             sp.GetRequiredService<TokenCredential>(),
             sp.GetRequiredService<IOptions<KustoOptions>>(),
             sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<KustoClient>>()));
@@ -115,7 +117,26 @@ public static class AzureAdaptersExtensions
         services.AddSingleton<PartitionBacklog>();
         services.AddSingleton<IClientAddress, PlatformClientAddress>();
         services.AddSingleton<ClickAggregator>();
-        services.AddSingleton<KustoBucketCorrections>();
+        // The reconciler learns what the aggregator consumed from the trigger's own checkpoints (same settings as the trigger).
+        services.AddOptions<CheckpointOptions>().BindConfiguration(CheckpointOptions.Section).Configure<IConfiguration>((o, configuration) =>
+        {
+            if (o.BlobServiceUri is null)
+            {
+                o.BlobServiceUri = configuration["AzureWebJobsStorage:blobServiceUri"] is { Length: > 0 } uri ? new Uri(uri)
+                    : configuration["AzureWebJobsStorage:accountName"] is { Length: > 0 } account ? new Uri($"https://{account}.blob.core.windows.net") : null;
+            }
+            o.FullyQualifiedNamespace = o.FullyQualifiedNamespace is { Length: > 0 } ns ? ns : configuration["EventHubs:fullyQualifiedNamespace"] ?? "";
+            o.EventHubName = o.EventHubName is { Length: > 0 } hub ? hub : configuration["EVENTHUB_NAME"] ?? configuration["EventHubs:EventHubName"] ?? "";
+            if (configuration["EVENTHUB_CONSUMER_GROUP"] is { Length: > 0 } group && configuration[CheckpointOptions.Section + ":ConsumerGroup"] is null)
+            {
+                o.ConsumerGroup = group;
+            }
+        }).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(sp => new CheckpointPositions(
+            new BlobServiceClient(sp.GetRequiredService<IOptions<CheckpointOptions>>().Value.BlobServiceUri, sp.GetRequiredService<TokenCredential>()),
+            sp.GetRequiredService<IOptions<CheckpointOptions>>()));
+        services.AddSingleton(sp => new KustoBucketCorrections(
+            sp.GetRequiredService<KustoClient>(), sp.GetRequiredService<IOptions<KustoOptions>>().Value, sp.GetRequiredService<CheckpointPositions>()));
         services.AddSingleton<ReconcileMetrics>();
         services.AddSingleton(sp => new Reconciler(
             sp.GetRequiredService<CaptureBlobSource>(),

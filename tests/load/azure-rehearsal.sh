@@ -9,7 +9,7 @@
 #   throughput_units<=eventHubsCapacity (infra/main.bicep) publish_added_p99_ms<=50 reconcile_max_rows<=500000
 #   lost=0 double=0
 # Knobs (environment): REHEARSAL_RATE (10000), REHEARSAL_SECONDS (15), REHEARSAL_INSTANCES (20),
-# REHEARSAL_SIMULATED_INSTANCES (2), REHEARSAL_PARTITIONS (32), REHEARSAL_AGGREGATED_PARTITIONS (1),
+# REHEARSAL_SIMULATED_INSTANCES (2), REHEARSAL_PARTITIONS (32), REHEARSAL_AGGREGATED_PARTITIONS (4),
 # REHEARSAL_SEND_LATENCY_MS (5).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -17,7 +17,7 @@ out=$(mktemp /tmp/cf-rehearsal.XXXXXX)
 trap 'rm -f "$out"' EXIT
 
 echo "building the Azure tests (Release)..." >&2
-dotnet build -c Release tests/ClickFunctions.Azure.Tests >/dev/null
+dotnet build -c Release tests/ClickFunctions.Azure.Tests >"$out" 2>&1 || { grep -E " error " "$out" | sort -u >&2; exit 1; }
 echo "rehearsing..." >&2
 REHEARSAL_OUT="$out" dotnet run -c Release --no-build --project tests/ClickFunctions.Azure.Tests -- \
   -method "ClickFunctions.Azure.Tests.Rehearsal.DesignLoadRehearsal.Design_load" -explicit only >&2

@@ -28,6 +28,8 @@ public static class FailureKinds
         ArgumentNullException.ThrowIfNull(exception);
         return exception switch
         {
+            // The ADX client's own verdict (it has already retried what it could, honouring Retry-After).
+            KustoPermanentException => FailureKind.Permanent,
             KustoException { Status: { } status } => ByStatus(status),
             // An error inside a 200 response (partial failure): ADX reports throttling there as well.
             KustoException k => k.Code is "Throttled" or "TooManyRequests" or "ServiceUnavailable" ? FailureKind.Transient : FailureKind.Permanent,

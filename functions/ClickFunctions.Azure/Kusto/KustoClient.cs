@@ -3,8 +3,10 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Azure.Core;
+using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Polly;
 
 namespace ClickFunctions.Azure.Kusto;
 
@@ -17,6 +19,18 @@ public readonly record struct KustoParameter(string Value)
         new("datetime(" + value.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ", CultureInfo.InvariantCulture) + ")");
 
     public static KustoParameter Number(long value) => new("long(" + value.ToString(CultureInfo.InvariantCulture) + ")");
+
+    /// <summary>A dynamic array of hex strings (shard ids): nothing else is accepted, so the literal needs no escaping.</summary>
+    public static KustoParameter HexArray(IEnumerable<string> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        var list = values.ToList();
+        if (list.Any(v => v.Length == 0 || !v.All(char.IsAsciiHexDigitLower)))
+        {
+            throw new ArgumentException("Only lowercase hex strings are accepted.", nameof(values));
+        }
+        return new("dynamic([" + string.Join(",", list.Select(v => "\"" + v + "\"")) + "])");
+    }
 }
 
 /// <summary>
@@ -27,6 +41,41 @@ public readonly record struct KustoParameter(string Value)
 public sealed partial class KustoClient(HttpClient http, TokenCredential credential, IOptions<KustoOptions> options, ILogger<KustoClient> logger)
 {
     private readonly KustoOptions _options = options.Value;
+
+    /// <summary>
+    /// The HTTP handler every ADX request goes through: retries of transient answers (429, 408, 5xx, connection
+    /// failures and attempt timeouts) honouring <c>Retry-After</c>, with exponential backoff and jitter otherwise,
+    /// over <paramref name="inner"/> (pooled connections in production). The waits run on <paramref name="time"/>.
+    /// "Request throttling" and "Streaming ingestion" in the ADX docs: a throttled request is answered 429 and may be
+    /// retried after the time the service gives.
+    /// </summary>
+    public static DelegatingHandler CreateResilienceHandler(KustoOptions options, TimeProvider time, HttpMessageHandler inner, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var log = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time };
+        if (options.MaxAttempts > 1)
+        {
+            builder.AddRetry(new HttpRetryStrategyOptions
+            {
+                MaxRetryAttempts = options.MaxAttempts - 1,
+                Delay = options.InitialBackoff,
+                MaxDelay = TimeSpan.FromMinutes(2),
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                ShouldRetryAfterHeader = true,
+                OnRetry = args =>
+                {
+                    Log.Retrying(log, (int?)args.Outcome.Result?.StatusCode ?? 0, args.AttemptNumber + 1, args.RetryDelay, args.Outcome.Exception?.GetType().Name);
+                    return default;
+                },
+            });
+        }
+        var pipeline = builder.AddTimeout(options.AttemptTimeout).Build();
+#pragma warning disable EXTEXP0001 // ResilienceHandler over a pipeline built here (the package's own type)
+        return new ResilienceHandler(pipeline) { InnerHandler = inner };
+#pragma warning restore EXTEXP0001
+    }
 
     public async Task<KustoTable> QueryAsync(string csl, IReadOnlyDictionary<string, KustoParameter> parameters, CancellationToken cancellationToken)
     {
@@ -132,6 +181,7 @@ public sealed partial class KustoClient(HttpClient http, TokenCredential credent
         }
         string text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
         string? code = null;
+        bool? permanent = null;
         string message = text;
         try
         {
@@ -139,6 +189,7 @@ public sealed partial class KustoClient(HttpClient http, TokenCredential credent
             if (error.RootElement.ValueKind == JsonValueKind.Object && error.RootElement.TryGetProperty("error", out var e))
             {
                 code = e.TryGetProperty("code", out var c) ? c.GetString() : null;
+                permanent = e.TryGetProperty("@permanent", out var p) && p.ValueKind is JsonValueKind.True or JsonValueKind.False ? p.GetBoolean() : null;
                 message = e.TryGetProperty("@message", out var m) ? m.GetString() ?? text
                     : e.TryGetProperty("message", out var m2) ? m2.GetString() ?? text : text;
             }
@@ -147,9 +198,20 @@ public sealed partial class KustoClient(HttpClient http, TokenCredential credent
         {
             // Not JSON (a gateway error page): keep the text.
         }
-        Log.RequestFailed(logger, (int)response.StatusCode, code, requestId);
-        throw new KustoException($"ADX answered {(int)response.StatusCode}: {message}", (int)response.StatusCode, code, requestId);
+        int status = (int)response.StatusCode;
+        Log.RequestFailed(logger, status, code, requestId);
+        string text2 = $"ADX answered {status}: {message}";
+        throw IsPermanent(status, permanent)
+            ? new KustoPermanentException(text2, status, code, requestId)
+            : new KustoException(text2, status, code, requestId);
     }
+
+    /// <summary>
+    /// 4xx other than 408 (timeout) and 429 (throttled) cannot succeed on retry; an error ADX itself marks
+    /// <c>@permanent</c> is permanent whatever its status; 5xx are transient (already retried by the handler).
+    /// </summary>
+    public static bool IsPermanent(int status, bool? markedPermanent) =>
+        markedPermanent == true || (status is >= 400 and < 500 && status is not 408 and not 429);
 
     private static async Task<JsonDocument> ReadJsonAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
@@ -163,6 +225,9 @@ public sealed partial class KustoClient(HttpClient http, TokenCredential credent
     {
         [LoggerMessage(1, LogLevel.Warning, "ADX request {ClientRequestId} failed with {Status} {Code}")]
         public static partial void RequestFailed(ILogger logger, int status, string? code, string clientRequestId);
+
+        [LoggerMessage(3, LogLevel.Warning, "ADX answered {Status} ({Exception}); attempt {Attempt} failed, retrying in {Delay}")]
+        public static partial void Retrying(ILogger logger, int status, int attempt, TimeSpan delay, string? exception);
 
         [LoggerMessage(2, LogLevel.Debug, "Ingested {Rows} bucket rows ({ClientRequestId})")]
         public static partial void Ingested(ILogger logger, int rows, string clientRequestId);

@@ -30,4 +30,27 @@ public sealed class KustoOptions
 
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan QueryTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Attempts of one request answered 429, 408 or 5xx, or timing out; a <c>Retry-After</c> on the answer sets the
+    /// wait, else exponential backoff with jitter from <see cref="InitialBackoff"/>. Then the request fails with
+    /// <see cref="KustoException"/> (transient; the caller may try later). 4xx answers fail at once with
+    /// <see cref="KustoPermanentException"/>.
+    /// </summary>
+    [Range(1, 20)]
+    public int MaxAttempts { get; set; } = 6;
+
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
+    public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long one attempt may take before it counts as a timeout and is retried.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// The most rows one reconcile read of per-ad buckets may return, well under ADX's result truncation (500,000
+    /// records or 64 MB by default, "Query limits"); the shards to read are split into queries of at most this many.
+    /// </summary>
+    [Range(1000, 500_000)]
+    public int MaxRowsPerQuery { get; set; } = 200_000;
 }

@@ -59,6 +59,14 @@ public sealed record ReconcileReport
 
     public int KeysCorrected { get; init; }
 
+    /// <summary>Sharded stores (ADX): shards whose totals were compared, and shards whose per-ad rows had to be read.</summary>
+    public int ShardsCompared { get; init; }
+
+    public int ShardsRead { get; init; }
+
+    /// <summary>The most rows any one read of the store returned (ADX truncates a result at 500,000 records).</summary>
+    public long MaxRowsPerRead { get; init; }
+
     /// <summary>Sum over buckets of |recounted − stored| valid clicks.</summary>
     public long AbsoluteClickDifference { get; init; }
 

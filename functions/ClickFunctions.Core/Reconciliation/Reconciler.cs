@@ -74,8 +74,19 @@ public sealed class Reconciler(
         }
 
         // The store first, then the raw files: an event the store's consumer counts after this snapshot is past its
-        // snapshot position, which the settledness check below sees.
-        var stored = await store.ReadAsync(from, to, cancellationToken).ConfigureAwait(false);
+        // snapshot position, which the settledness check below sees. A sharded store (ADX) gives totals per shard of
+        // ads here, and per-ad rows only of the shards that differ from the recount (below).
+        var sharded = store as IShardedBucketCorrections;
+        StoredBuckets? stored = null;
+        StoredShards? shards = null;
+        if (sharded is not null)
+        {
+            shards = await sharded.ReadShardTotalsAsync(from, to, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            stored = await store.ReadAsync(from, to, cancellationToken).ConfigureAwait(false);
+        }
         RecountResult recount;
         try
         {
@@ -96,7 +107,7 @@ public sealed class Reconciler(
                     $"{missing} sequence numbers are missing from the raw files ({string.Join("; ", recount.Gaps.Take(5).Select(g => $"partition {g.Partition}: {g.FirstMissing}..{g.LastMissing} before {g.File}"))}); nothing corrected, a recount would count less than happened"),
             }, started);
         }
-        if (stored.ConsumedUpTo is { } consumed &&
+        if ((shards?.ConsumedUpTo ?? stored?.ConsumedUpTo) is { } consumed &&
             recount.LastWindowSequence.FirstOrDefault(p => p.Value >= consumed.GetValueOrDefault(p.Key)) is { Key: not null } behind)
         {
             return Finish(report with
@@ -107,7 +118,44 @@ public sealed class Reconciler(
             }, started);
         }
 
-        var corrections = Diff(from, to, stored.Buckets, recount.Buckets, out int compared);
+        IReadOnlyDictionary<BucketKey, BucketCounts> storedBuckets, recounted;
+        long maxRows;
+        int matchedKeys = 0;
+        if (sharded is not null && shards is not null)
+        {
+            // Compare totals per shard; read and diff per-ad rows only where a shard differs.
+            var recountTotals = BucketShards.Totals(recount.Buckets, from);
+            var expected = new Dictionary<string, long>(StringComparer.Ordinal);
+            foreach (string shard in recountTotals.Keys.Union(shards.Totals.Keys))
+            {
+                var want = recountTotals.GetValueOrDefault(shard);
+                var have = shards.Totals.GetValueOrDefault(shard);
+                if (want != have)
+                {
+                    expected[shard] = Math.Max(want.Buckets, have.Buckets);
+                }
+                else
+                {
+                    matchedKeys += (int)want.Buckets;
+                }
+            }
+            var (read, maxRead) = expected.Count == 0
+                ? (new Dictionary<BucketKey, BucketCounts>(), 0L)
+                : await sharded.ReadShardsAsync(from, to, expected, cancellationToken).ConfigureAwait(false);
+            storedBuckets = read;
+            recounted = recount.Buckets.Where(b => expected.ContainsKey(BucketShards.Of(b.Key))).ToDictionary(b => b.Key, b => b.Value);
+            maxRows = Math.Max(shards.Totals.Count, maxRead);
+            report = report with { ShardsCompared = recountTotals.Count + shards.Totals.Keys.Count(k => !recountTotals.ContainsKey(k)), ShardsRead = expected.Count };
+        }
+        else
+        {
+            storedBuckets = stored!.Buckets;
+            recounted = recount.Buckets;
+            maxRows = stored.Buckets.Count;
+        }
+        report = report with { MaxRowsPerRead = maxRows };
+
+        var corrections = Diff(from, to, storedBuckets, recounted, out int compared);
         if (corrections.Count > 0)
         {
             await store.WriteAsync(new BucketCorrectionBatch(from, to, corrections), cancellationToken).ConfigureAwait(false);
@@ -115,7 +163,7 @@ public sealed class Reconciler(
         return Finish(report with
         {
             Status = corrections.Count > 0 ? ReconcileStatus.Corrected : ReconcileStatus.Matched,
-            KeysCompared = compared,
+            KeysCompared = compared + matchedKeys,
             KeysCorrected = corrections.Count,
             AbsoluteClickDifference = corrections.Sum(c => Math.Abs(c.Delta.Clicks)),
             AbsoluteInvalidClickDifference = corrections.Sum(c => c.Delta.InvalidByReason.Sum(Math.Abs)),

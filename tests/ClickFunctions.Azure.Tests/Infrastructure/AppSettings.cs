@@ -12,6 +12,7 @@ public static class AppSettings
         ["EventHubs:FullyQualifiedNamespace"] = "evhns-test.servicebus.windows.net",
         ["EventHubs:EventHubName"] = "clicks",
         ["Claims:TableServiceUri"] = "https://sttest.table.core.windows.net",
+        ["AzureWebJobsStorage:accountName"] = "stfunctest",
         ["Capture:BlobServiceUri"] = "https://sttest.blob.core.windows.net",
         ["Capture:Container"] = "capture",
         ["Capture:Namespace"] = "evhns-test",

@@ -92,7 +92,7 @@ public sealed class KustoClientConformanceTests : IAsyncLifetime
     public async Task An_HTTP_error_carries_the_status_and_the_OneApi_error_code()
     {
         ExpectQuery("""{"error":{"code":"General_BadRequest","message":"Request is invalid and cannot be executed.","@message":"Syntax error: Query could not be parsed"}}""", status: 400);
-        var error = await Assert.ThrowsAsync<KustoException>(() => _server.Client().QueryAsync("bad query", NoParameters, TestContext.Current.CancellationToken));
+        var error = await Assert.ThrowsAsync<KustoPermanentException>(() => _server.Client().QueryAsync("bad query", NoParameters, TestContext.Current.CancellationToken));
         Assert.Equal(400, error.Status);
         Assert.Equal("General_BadRequest", error.Code);
         Assert.Contains("Syntax error", error.Message, StringComparison.Ordinal);

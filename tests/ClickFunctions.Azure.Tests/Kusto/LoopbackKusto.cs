@@ -19,11 +19,40 @@ public sealed record RecordedRequest(string Method, string PathAndQuery, IReadOn
 /// A loopback ADX stand-in (Kestrel on 127.0.0.1, a free port): each request is checked against the next expected
 /// one (method, path, headers, body), and answered with its canned response, usually a recorded real one. A request
 /// that does not match gets 400 and the mismatch is kept, so the test fails with the reason.
+/// <para>It enforces the service's limits, whatever the canned answer:</para>
+/// <list type="bullet">
+/// <item>Result truncation ("Query limits", https://learn.microsoft.com/kusto/concepts/query-limits): at most 500,000
+/// records and 64 MB (67,108,864 bytes) of result per query; past either, the answer is the records up to the limit
+/// followed by a partial query failure, in the shape of the recorded one (python-query_partial_results_defer_is_false.json:
+/// OneApiErrors in the table and in DataSetCompletion, code LimitsExceeded), with the documented message
+/// "Query result set has exceeded the internal record count limit 500000 (E_QUERY_RESULT_SET_TOO_LARGE)." or
+/// "... internal data size limit 67108864 ...".</item>
+/// <item>Request size ("Configure streaming ingestion", https://learn.microsoft.com/azure/data-explorer/ingest-data-streaming):
+/// a streaming ingestion request carries at most 4 MB of data; a larger body is refused (413, permanent).</item>
+/// <item>Throttling ("Request throttling"): <see cref="Throttle"/> answers the next requests 429 with a Retry-After header.</item>
+/// </list>
 /// </summary>
 public sealed class LoopbackKusto : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<Expectation> _expected = new();
+    private readonly ConcurrentQueue<TimeSpan> _throttles = new();
+
+    public const int MaxResultRecords = 500_000;
+    public const long MaxResultBytes = 64L * 1024 * 1024;
+    public const int MaxStreamingIngestBytes = 4 * 1024 * 1024;
+
+    /// <summary>When each request arrived, on the server's own clock.</summary>
+    public ConcurrentQueue<DateTimeOffset> Arrivals { get; } = new();
+
+    /// <summary>The next <paramref name="times"/> requests are answered 429 with <c>Retry-After</c> of <paramref name="retryAfter"/> (whole seconds).</summary>
+    public void Throttle(int times, TimeSpan retryAfter)
+    {
+        for (int i = 0; i < times; i++)
+        {
+            _throttles.Enqueue(retryAfter);
+        }
+    }
 
     public sealed record Expectation(string Method, string PathAndQuery, Func<RecordedRequest, string?> Check, int Status, string ResponseBody);
 
@@ -53,11 +82,17 @@ public sealed class LoopbackKusto : IAsyncDisposable
     public void Expect(string method, string pathAndQuery, int status, string responseBody, Func<RecordedRequest, string?>? check = null) =>
         _expected.Enqueue(new Expectation(method, pathAndQuery, check ?? (_ => null), status, responseBody));
 
-    public KustoClient Client(string database = "clicks") => new(
-        new HttpClient(),
-        Credential,
-        Options.Create(new KustoOptions { ClusterUri = BaseAddress, Database = database }),
-        NullLogger<KustoClient>.Instance);
+    /// <summary>A client as the app builds it (retrying transient answers), its waits on <paramref name="time"/>.</summary>
+    public KustoClient Client(string database = "clicks", TimeProvider? time = null, Action<KustoOptions>? configure = null, ILogger<KustoClient>? logger = null)
+    {
+        var options = new KustoOptions { ClusterUri = BaseAddress, Database = database, InitialBackoff = TimeSpan.FromMilliseconds(10) };
+        configure?.Invoke(options);
+        return new KustoClient(
+            new HttpClient(KustoClient.CreateResilienceHandler(options, time ?? TimeProvider.System, new SocketsHttpHandler(), logger)),
+            Credential,
+            Options.Create(options),
+            logger ?? NullLogger<KustoClient>.Instance);
+    }
 
     private async Task HandleAsync(HttpContext context)
     {
@@ -68,6 +103,22 @@ public sealed class LoopbackKusto : IAsyncDisposable
             context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
             await reader.ReadToEndAsync(context.RequestAborted));
         Requests.Enqueue(recorded);
+        Arrivals.Enqueue(DateTimeOffset.UtcNow);
+        if (_throttles.TryDequeue(out var retryAfter))
+        {
+            context.Response.StatusCode = 429;
+            context.Response.Headers.RetryAfter = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            context.Response.ContentType = "application/json; charset=utf-8";
+            await context.Response.WriteAsync("""{"error":{"code":"Too many requests","message":"The request was denied due to throttling.","@type":"Kusto.DataNode.Exceptions.ControlCommandThrottledException","@permanent":false}}""", context.RequestAborted);
+            return;
+        }
+        if (recorded.PathAndQuery.StartsWith("/v1/rest/ingest/", StringComparison.Ordinal) && System.Text.Encoding.UTF8.GetByteCount(recorded.Body) > MaxStreamingIngestBytes)
+        {
+            context.Response.StatusCode = 413;
+            context.Response.ContentType = "application/json; charset=utf-8";
+            await context.Response.WriteAsync("""{"error":{"code":"BadRequest_StreamingIngestionRequestTooLarge","message":"Streaming ingestion request is over the 4 MB limit.","@permanent":true}}""", context.RequestAborted);
+            return;
+        }
         string? problem = null;
         if (!_expected.TryDequeue(out var next))
         {
@@ -90,7 +141,55 @@ public sealed class LoopbackKusto : IAsyncDisposable
         }
         context.Response.StatusCode = next!.Status;
         context.Response.ContentType = "application/json; charset=utf-8";
-        await context.Response.WriteAsync(next.ResponseBody, context.RequestAborted);
+        string body = next.Status == 200 && recorded.PathAndQuery == "/v2/rest/query" ? Truncate(next.ResponseBody) : next.ResponseBody;
+        await context.Response.WriteAsync(body, context.RequestAborted);
+    }
+
+    /// <summary>The service's result truncation applied to a v2 answer: records past either limit become a partial failure.</summary>
+    public static string Truncate(string v2)
+    {
+        var frames = System.Text.Json.Nodes.JsonNode.Parse(v2)!.AsArray();
+        var primary = frames.FirstOrDefault(f => (string?)f!["TableKind"] == "PrimaryResult");
+        if (primary?["Rows"] is not System.Text.Json.Nodes.JsonArray rows)
+        {
+            return v2;
+        }
+        long bytes = 0;
+        int kept = 0;
+        string? message = null;
+        foreach (var row in rows)
+        {
+            if (kept == MaxResultRecords)
+            {
+                message = $"Query result set has exceeded the internal record count limit {MaxResultRecords} (E_QUERY_RESULT_SET_TOO_LARGE).";
+                break;
+            }
+            bytes += System.Text.Encoding.UTF8.GetByteCount(row!.ToJsonString());
+            if (bytes > MaxResultBytes)
+            {
+                message = $"Query result set has exceeded the internal data size limit {MaxResultBytes} (E_QUERY_RESULT_SET_TOO_LARGE).";
+                break;
+            }
+            kept++;
+        }
+        if (message is null)
+        {
+            return v2;
+        }
+        // The recorded partial failure's error object, with the documented truncation message.
+        var recorded = System.Text.Json.Nodes.JsonNode.Parse(KustoClientConformanceTests.Recorded("python-query_partial_results_defer_is_false.json"))!.AsArray();
+        var completion = recorded.Single(f => (string?)f!["FrameType"] == "DataSetCompletion")!;
+        var error = completion["OneApiErrors"]!.DeepClone().AsArray();
+        error[0]!["error"]!["@message"] = "The Kusto DataEngine has failed to execute a query: '" + message + "'";
+        while (rows.Count > kept)
+        {
+            rows.RemoveAt(rows.Count - 1);
+        }
+        rows.Add(new System.Text.Json.Nodes.JsonObject { ["OneApiErrors"] = error.DeepClone() });
+        var ours = frames.Single(f => (string?)f!["FrameType"] == "DataSetCompletion")!;
+        ours["HasErrors"] = true;
+        ours["OneApiErrors"] = error;
+        return frames.ToJsonString();
     }
 
     /// <summary>What every ADX request must carry.</summary>

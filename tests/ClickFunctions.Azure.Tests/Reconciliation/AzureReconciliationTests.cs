@@ -22,6 +22,8 @@ namespace ClickFunctions.Azure.Tests.Reconciliation;
 /// <summary>ReconcileClicks' work: the core reconciler over Capture blobs (Azurite) and ADX (loopback), report to Blob.</summary>
 public sealed class AzureReconciliationTests(Azurite azurite) : IAsyncLifetime
 {
+    private static readonly (string, string)[] ShardColumns =
+        [("Shard", "string"), ("Buckets", "long"), ("Clicks", "long"), ("InvalidClicks", "long"), ("MinuteWeighted", "long")];
     private static readonly (string, string)[] StoredColumns =
         [("AdvertiserId", "string"), ("CampaignId", "string"), ("AdId", "string"), ("BucketStart", "datetime"), ("Clicks", "long"), ("InvalidClicks", "long"), ("InvalidByReason", "dynamic")];
     private readonly string _container = "rc" + Guid.NewGuid().ToString("N")[..10];
@@ -31,6 +33,41 @@ public sealed class AzureReconciliationTests(Azurite azurite) : IAsyncLifetime
 
     public async ValueTask DisposeAsync() => await _adx.DisposeAsync();
 
+    private CheckpointPositions Positions(string fullyQualifiedNamespace = "evhns-test.servicebus.windows.net", string consumerGroup = "$Default") => new(azurite.Blobs(),
+        Options.Create(new CheckpointOptions { BlobServiceUri = azurite.BlobEndpoint, Container = _container + "-checkpoints", FullyQualifiedNamespace = fullyQualifiedNamespace, EventHubName = "Clicks", ConsumerGroup = consumerGroup }));
+
+    /// <summary>
+    /// A checkpoint as the Event Hubs trigger writes it (the SDK's BlobCheckpointStoreInternal): an empty blob named
+    /// {namespace}/{hub}/{consumer group}/checkpoint/{partition}, lowercased, with metadata sequencenumber and offset.
+    /// </summary>
+    private async Task Checkpoint(string partition, long sequence, string blobPrefix = "evhns-test.servicebus.windows.net/clicks/$default")
+    {
+        var container = azurite.Blobs().GetBlobContainerClient(_container + "-checkpoints");
+        await container.CreateIfNotExistsAsync(cancellationToken: TestContext.Current.CancellationToken);
+        var metadata = new Dictionary<string, string>
+        {
+            ["offset"] = "",
+            ["sequencenumber"] = sequence.ToString(CultureInfo.InvariantCulture),
+            ["clientidentifier"] = "host-1",
+        };
+        await container.GetBlobClient($"{blobPrefix}/checkpoint/{partition}").UploadAsync(new MemoryStream(), new global::Azure.Storage.Blobs.Models.BlobUploadOptions { Metadata = metadata }, TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>The shard as the KQL computes it: the first 3 hex digits of SHA-256 (lowercase hex, as hash_sha256() returns) of "adv|campaign|ad".</summary>
+    private static string Shard(string advertiser, string campaign, string ad) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{advertiser}|{campaign}|{ad}")))[..3];
+
+    private static Func<RecordedRequest, string?> Csl(string name, string? shards = null) => r =>
+    {
+        var body = JsonDocument.Parse(r.Body).RootElement;
+        if (body.GetProperty("csl").GetString() != KustoQueries.Load(name))
+        {
+            return "not " + name + ".kql";
+        }
+        return shards is null || body.GetProperty("properties").GetProperty("Parameters").GetProperty("shardIds").GetString() == shards
+            ? null : "wrong shards " + body.GetProperty("properties").GetProperty("Parameters");
+    };
+
     private AzureReconciliation Reconciliation()
     {
         var source = new CaptureBlobSource(azurite.Blobs(),
@@ -38,7 +75,7 @@ public sealed class AzureReconciliationTests(Azurite azurite) : IAsyncLifetime
             NullLogger<CaptureBlobSource>.Instance);
         var options = new ReconcileOptions { CaptureWindow = TimeSpan.FromMinutes(5), AllowedLateness = TimeSpan.FromMinutes(10), Span = TimeSpan.FromMinutes(10), DedupLookback = TimeSpan.FromMinutes(30) };
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 29, 12, 25, 0, TimeSpan.Zero));
-        var reconciler = new Reconciler(source, new KustoBucketCorrections(_adx.Client()), options, TimeSpan.FromHours(24), time, new ReconcileMetrics(TestClicks.Meters()));
+        var reconciler = new Reconciler(source, new KustoBucketCorrections(_adx.Client(), new KustoOptions(), Positions()), options, TimeSpan.FromHours(24), time, new ReconcileMetrics(TestClicks.Meters()));
         return new AzureReconciliation(reconciler, azurite.Blobs(), Options.Create(new ReconcileReportOptions { ReportContainer = _container + "-reports" }), NullLogger<AzureReconciliation>.Instance);
     }
 
@@ -73,11 +110,14 @@ public sealed class AzureReconciliationTests(Azurite azurite) : IAsyncLifetime
         var clicks = Enumerable.Range(0, 5).Select(i => TestClicks.Make("ad-1", $"imp-{i}", noon.AddSeconds(i))).ToList();
         clicks.Add(TestClicks.Make("ad-1", "imp-0", noon.AddSeconds(10))); // a double click: counted as a duplicate
         await UploadCapture("0", noon, clicks.Select((c, i) => ((long)i, c)).ToArray());
+        await Checkpoint("0", 5);
 
-        // ADX holds 3 of the 5 valid clicks for that minute (a crash window lost two) and no duplicate.
+        // ADX holds 3 of the 5 valid clicks for that minute (a crash window lost two) and no duplicate: its shard's
+        // totals differ, so that shard's per-ad rows are read.
+        string shard = Shard("adv-1", "cmp-1", "ad-1");
+        _adx.Expect("POST", "/v2/rest/query", 200, V2Responses.WithPrimaryResult(ShardColumns, [shard, 1, 3, 0, 0]), Csl("StoredShardTotals"));
         _adx.Expect("POST", "/v2/rest/query", 200, V2Responses.WithPrimaryResult(StoredColumns,
-            ["adv-1", "cmp-1", "ad-1", "2026-11-29T12:00:00.0000000Z", 3, 0, new JsonObject()]),
-            r => JsonDocument.Parse(r.Body).RootElement.GetProperty("csl").GetString() == KustoQueries.StoredBuckets ? null : "not StoredBuckets.kql");
+            ["adv-1", "cmp-1", "ad-1", "2026-11-29T12:00:00.0000000Z", 3, 0, new JsonObject()]), Csl("StoredBucketsInShards", $"dynamic([\"{shard}\"])"));
         string? ingested = null;
         _adx.Expect("POST", "/v1/rest/ingest/clicks/ClickBuckets?streamFormat=MultiJson&mappingName=ClickBucketsJson", 200, """{"Tables":[]}""", r => { ingested = r.Body; return null; });
 
@@ -102,13 +142,14 @@ public sealed class AzureReconciliationTests(Azurite azurite) : IAsyncLifetime
     {
         var noon = TestClicks.Noon;
         await UploadCapture("0", noon, (0, TestClicks.Make("ad-1", "a", noon)), (1, TestClicks.Make("ad-1", "b", noon.AddSeconds(1))));
-        _adx.Expect("POST", "/v2/rest/query", 200, V2Responses.WithPrimaryResult(StoredColumns,
-            ["adv-1", "cmp-1", "ad-1", "2026-11-29T12:00:00.0000000Z", 2, 0, new JsonObject()]));
+        await Checkpoint("0", 1);
+        _adx.Expect("POST", "/v2/rest/query", 200, V2Responses.WithPrimaryResult(ShardColumns, [Shard("adv-1", "cmp-1", "ad-1"), 1, 2, 0, 0]), Csl("StoredShardTotals"));
 
         var report = await Reconciliation().RunDueWindowAsync(TestContext.Current.CancellationToken);
 
+        Assert.Empty(_adx.Mismatches);
         Assert.Equal(ReconcileStatus.Matched, report.Status);
-        Assert.Single(_adx.Requests); // the query; no ingestion
+        Assert.Single(_adx.Requests); // the shard totals; no per-ad rows, no ingestion
     }
 
     [Fact]
@@ -117,11 +158,96 @@ public sealed class AzureReconciliationTests(Azurite azurite) : IAsyncLifetime
         var noon = TestClicks.Noon;
         await UploadCapture("0", noon, (0, TestClicks.Make("ad-1", "a", noon)));
         await UploadCapture("0", noon.AddMinutes(1), (5, TestClicks.Make("ad-1", "b", noon.AddMinutes(1))));
-        _adx.Expect("POST", "/v2/rest/query", 200, V2Responses.WithPrimaryResult(StoredColumns));
+        await Checkpoint("0", 5);
+        _adx.Expect("POST", "/v2/rest/query", 200, V2Responses.WithPrimaryResult(ShardColumns));
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => Reconciliation().RunDueWindowAsync(TestContext.Current.CancellationToken));
 
         Assert.Contains("missing", error.Message, StringComparison.Ordinal);
         Assert.Single(_adx.Requests);
+    }
+
+    [Fact]
+    public async Task An_event_the_aggregator_has_not_checkpointed_is_never_corrected()
+    {
+        var noon = TestClicks.Noon;
+        var events = Enumerable.Range(0, 5).Select(i => ((long)i, TestClicks.Make("ad-1", $"imp-{i}", noon.AddSeconds(i)))).ToArray();
+        await UploadCapture("0", noon, events);
+        await UploadCapture("1", noon, (0L, TestClicks.Make("ad-2", "x", noon)));
+        // The aggregator lags on partition 0 (checkpoint at 2: events 3 and 4 not counted yet; ADX has 3 clicks), and
+        // partition 1 has no checkpoint at all. Both are unsettled: a correction now would be counted twice later.
+        await Checkpoint("0", 2);
+        string shard1 = Shard("adv-1", "cmp-1", "ad-1");
+        for (int run = 0; run < 2; run++)
+        {
+            _adx.Expect("POST", "/v2/rest/query", 200, V2Responses.WithPrimaryResult(ShardColumns, [shard1, 1, 3, 0, 0]), Csl("StoredShardTotals"));
+            var report = await Reconciliation().RunDueWindowAsync(TestContext.Current.CancellationToken);
+            Assert.Equal(ReconcileStatus.Unsettled, report.Status);
+            Assert.Contains("partition", report.Message, StringComparison.Ordinal);
+            if (run == 0)
+            {
+                await Checkpoint("0", 4); // partition 0 caught up; partition 1 still has no checkpoint
+            }
+        }
+        Assert.Empty(_adx.Mismatches);
+        Assert.Equal(2, _adx.Requests.Count); // shard totals only: never an ingestion
+
+        // Both caught up, and ADX now has what the aggregator counted: nothing to correct.
+        await Checkpoint("1", 0);
+        _adx.Expect("POST", "/v2/rest/query", 200, V2Responses.WithPrimaryResult(ShardColumns, [shard1, 1, 5, 0, 0], [Shard("adv-1", "cmp-1", "ad-2"), 1, 1, 0, 0]), Csl("StoredShardTotals"));
+        Assert.Equal(ReconcileStatus.Matched, (await Reconciliation().RunDueWindowAsync(TestContext.Current.CancellationToken)).Status);
+        Assert.Empty(_adx.Mismatches);
+    }
+
+    [Fact]
+    public async Task Checkpoints_are_found_under_the_lowercased_names_the_SDK_writes()
+    {
+        await Checkpoint("0", 41);
+        await Checkpoint("7", 9);
+        await Checkpoint("0", 99, "other-ns.servicebus.windows.net/clicks/$default"); // another namespace's: not ours
+        var consumed = await Positions("EVHNS-Test.ServiceBus.Windows.Net", "$Default").ReadAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(new Dictionary<string, long> { ["0"] = 42, ["7"] = 10 }, consumed);
+        Assert.Empty(await new CheckpointPositions(azurite.Blobs(), Options.Create(new CheckpointOptions
+        {
+            BlobServiceUri = azurite.BlobEndpoint, Container = "no-such-container", FullyQualifiedNamespace = "evhns-test.servicebus.windows.net", EventHubName = "clicks",
+        })).ReadAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task An_ad_under_two_campaigns_is_two_buckets_in_ADX_too_and_reconciles_without_correcting_them()
+    {
+        // Issue 13: one bucket key (advertiser, campaign, ad, minute) from Core to every store, ADX included.
+        var noon = TestClicks.Noon;
+        static ClickEvent Under(string campaign, string impression, DateTimeOffset at) => TestClicks.Make("ad-1", impression, at) with { CampaignId = campaign };
+        // Another ad in the shard of (adv-1, cmp-a, ad-1), with one click ADX lost, so that shard's rows are read.
+        string shardA = Shard("adv-1", "cmp-a", "ad-1");
+        string neighbour = Enumerable.Range(0, 100_000).Select(i => $"n{i}").First(ad => Shard("adv-1", "cmp-1", ad) == shardA);
+        await UploadCapture("0", noon,
+            (0, Under("cmp-a", "i1", noon)), (1, Under("cmp-a", "i2", noon.AddSeconds(1))), (2, Under("cmp-b", "i3", noon.AddSeconds(2))),
+            (3, TestClicks.Make(neighbour, "n", noon.AddSeconds(3))));
+        await Checkpoint("0", 3);
+        _adx.Expect("POST", "/v2/rest/query", 200, V2Responses.WithPrimaryResult(ShardColumns,
+            [shardA, 1, 2, 0, 0], [Shard("adv-1", "cmp-b", "ad-1"), 1, 1, 0, 0]), Csl("StoredShardTotals"));
+        _adx.Expect("POST", "/v2/rest/query", 200, V2Responses.WithPrimaryResult(StoredColumns,
+            ["adv-1", "cmp-a", "ad-1", "2026-11-29T12:00:00.0000000Z", 2, 0, new JsonObject()]), Csl("StoredBucketsInShards", $"dynamic([\"{shardA}\"])"));
+        string? ingested = null;
+        _adx.Expect("POST", "/v1/rest/ingest/clicks/ClickBuckets?streamFormat=MultiJson&mappingName=ClickBucketsJson", 200, """{"Tables":[]}""", r => { ingested = r.Body; return null; });
+
+        var report = await Reconciliation().RunDueWindowAsync(TestContext.Current.CancellationToken);
+
+        Assert.Empty(_adx.Mismatches);
+        Assert.Equal(ReconcileStatus.Corrected, report.Status);
+        Assert.Equal(1, report.KeysCorrected); // only the neighbour; ad-1 under cmp-a and under cmp-b match
+        Assert.Equal(1, report.ShardsRead);
+        var row = JsonDocument.Parse(ingested!.Trim()).RootElement;
+        Assert.Equal(neighbour, row.GetProperty("adId").GetString());
+
+        // Once ADX has the correction, every shard matches: Matched, no per-ad rows read.
+        _adx.Expect("POST", "/v2/rest/query", 200, V2Responses.WithPrimaryResult(ShardColumns,
+            [shardA, 2, 3, 0, 0], [Shard("adv-1", "cmp-b", "ad-1"), 1, 1, 0, 0]), Csl("StoredShardTotals"));
+        var again = await Reconciliation().RunDueWindowAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(ReconcileStatus.Matched, again.Status);
+        Assert.Equal(0, again.ShardsRead);
+        Assert.Empty(_adx.Mismatches);
     }
 }

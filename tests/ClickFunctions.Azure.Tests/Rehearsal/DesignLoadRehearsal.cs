@@ -58,7 +58,7 @@ public sealed class DesignLoadRehearsal(Azurite azurite)
         int instances = Setting("REHEARSAL_INSTANCES", 20);
         int simulated = Math.Clamp(Setting("REHEARSAL_SIMULATED_INSTANCES", 2), 1, instances);
         int partitions = Setting("REHEARSAL_PARTITIONS", 32);
-        int aggregatedPartitions = Setting("REHEARSAL_AGGREGATED_PARTITIONS", 1);
+        int aggregatedPartitions = Setting("REHEARSAL_AGGREGATED_PARTITIONS", 4);
         int sendLatencyMs = Setting("REHEARSAL_SEND_LATENCY_MS", 5);
         const int Ads = 10_000_000;
         int provisionedUnits = BicepDefault("eventHubsCapacity");
@@ -180,10 +180,11 @@ public sealed class DesignLoadRehearsal(Azurite azurite)
         // with its own claim plus one point read per event).
         double tablePerClick = (double)(counting.Requests - replayRequests) / aggregatedEvents;
 
+        long storedRows = StoredBucketRows(expected.Count, aggregatedPartitions, partitions, seconds, scale);
         string line = string.Create(CultureInfo.InvariantCulture,
-            $"table_requests_per_click={tablePerClick:0.00} partition_events_per_s_max={partitionEvents:0} partition_mb_per_s_max={partitionMb:0.000} throughput_units={units} publish_added_p99_ms={p99:0.0} reconcile_max_rows={ReconcileMaxRows(expected.Count, aggregatedPartitions, partitions, seconds)} lost={lost} double={doubled}");
+            $"table_requests_per_click={tablePerClick:0.00} partition_events_per_s_max={partitionEvents:0} partition_mb_per_s_max={partitionMb:0.000} throughput_units={units} publish_added_p99_ms={p99:0.0} reconcile_max_rows={ReconcileMaxRows(storedRows)} lost={lost} double={doubled}");
         string details = string.Create(CultureInfo.InvariantCulture,
-            $"rate_target={rate} instances={instances} simulated_instances={simulated} run_rate={runRate} rate_achieved={achieved:0} scale={scale:0.00} seconds={seconds} partitions={partitions} provisioned_units={provisionedUnits} clicks={total} publish_failures={failed} server_busy={hub.ServerBusyAnswers} aggregated_partitions={aggregatedPartitions} aggregated_events={aggregatedEvents} table_requests={counting.Requests - replayRequests} replayed_events={replayedEvents} replay_table_requests_per_event={(replayedEvents == 0 ? 0 : (double)replayRequests / replayedEvents):0.00} send_latency_ms={sendLatencyMs} publish_p50_ms={p50:0.0} peak_1s_units={peakUnits} inflate_ceiling_units={inflateCeiling} publish_seconds={elapsed:0.0} aggregate_seconds={aggregateSeconds:0.0}");
+            $"rate_target={rate} instances={instances} simulated_instances={simulated} run_rate={runRate} rate_achieved={achieved:0} scale={scale:0.00} seconds={seconds} partitions={partitions} provisioned_units={provisionedUnits} clicks={total} publish_failures={failed} server_busy={hub.ServerBusyAnswers} aggregated_partitions={aggregatedPartitions} aggregated_events={aggregatedEvents} table_requests={counting.Requests - replayRequests} replayed_events={replayedEvents} replay_table_requests_per_event={(replayedEvents == 0 ? 0 : (double)replayRequests / replayedEvents):0.00} send_latency_ms={sendLatencyMs} publish_p50_ms={p50:0.0} peak_1s_units={peakUnits} inflate_ceiling_units={inflateCeiling} publish_seconds={elapsed:0.0} aggregate_seconds={aggregateSeconds:0.0} window_bucket_rows_modelled={storedRows} reconcile_rows_modelled_not_run=true");
         TestContext.Current.SendDiagnosticMessage(details);
         TestContext.Current.SendDiagnosticMessage(line);
         if (Environment.GetEnvironmentVariable("REHEARSAL_OUT") is { Length: > 0 } output)
@@ -193,15 +194,23 @@ public sealed class DesignLoadRehearsal(Azurite azurite)
     }
 
     /// <summary>
-    /// Rows the reconciler's largest ADX query returns for one window at the design load, modelled from this run's
-    /// (ad, minute) keys: the stored-bucket query today returns one row per (ad, minute) of its window.
+    /// Rows of one reconcile window's (ad, minute) buckets at the design load, modelled from this run's keys: what the
+    /// former single stored-bucket query returned (one row per (ad, minute) of the window).
     /// </summary>
-    private static long ReconcileMaxRows(int keysInSample, int sampledPartitions, int partitions, int seconds)
+    private static long StoredBucketRows(int keysInSample, int sampledPartitions, int partitions, double publishSeconds, double scale)
     {
         // Keys per minute of traffic over all partitions, times the reconcile span (Capture window 5 min + lateness 10 min).
-        double keysPerMinute = keysInSample * ((double)partitions / sampledPartitions) * (60.0 / Math.Max(1, seconds));
+        double keysPerMinute = keysInSample * ((double)partitions / Math.Max(1, sampledPartitions)) * scale * (60.0 / Math.Max(1, publishSeconds));
         return (long)(keysPerMinute * 15);
     }
+
+    /// <summary>
+    /// The largest reconcile read, modelled on the reconciler's query plan (docs/decisions/061): one shard-totals query
+    /// of at most <c>BucketShards.Count</c> rows, then per-ad rows only of differing shards, in
+    /// groups of at most <see cref="KustoOptions.MaxRowsPerQuery"/> rows. Worst case: every shard differs.
+    /// </summary>
+    private static long ReconcileMaxRows(long storedBucketRows) =>
+        Math.Max(ClickFunctions.Reconciliation.BucketShards.Count, Math.Min(new KustoOptions().MaxRowsPerQuery, storedBucketRows));
 
     private static void ExpectIngest(LoopbackKusto adx, ConcurrentDictionary<string, JsonElement> rows) =>
         adx.Expect("POST", IngestPath, 200, """{"Tables":[]}""", r =>

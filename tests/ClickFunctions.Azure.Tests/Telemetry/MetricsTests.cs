@@ -29,7 +29,7 @@ public sealed class MetricsTests(Azurite azurite)
             Options.Create(new ClickFunctions.Azure.Tables.TableClaimOptions { TableServiceUri = azurite.TableEndpoint, TablePrefix = "m" + Guid.NewGuid().ToString("N")[..12] }),
             TestClicks.Clock(), NullLogger<ClickFunctions.Azure.Tables.TableClaimStore>.Instance);
         var aggregator = new ClickFunctions.Azure.Aggregation.ClickAggregator(new ClickFunctions.Aggregation.AggregationStep(claims),
-            new ClickFunctions.Azure.Kusto.KustoBucketSink(adx.Client()),
+            new ClickFunctions.Azure.Kusto.KustoBucketSink(adx.Client(configure: o => o.MaxAttempts = 1)),
             new ClickFunctions.Azure.DeadLetters.BlobDeadLetterWriter(azurite.Blobs().GetBlobContainerClient("m" + Guid.NewGuid().ToString("N")[..12]), NullLogger<ClickFunctions.Azure.DeadLetters.BlobDeadLetterWriter>.Instance),
             new AzureClickMetrics(meters), new FixedNow(TestClicks.Noon.AddSeconds(30)),
             NullLogger<ClickFunctions.Azure.Aggregation.ClickAggregator>.Instance, TestClicks.FastRetries());

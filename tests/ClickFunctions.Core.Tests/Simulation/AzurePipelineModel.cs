@@ -1,6 +1,7 @@
 using ClickFunctions.Aggregation;
 using ClickFunctions.Clicks;
 using ClickFunctions.Ports;
+using ClickFunctions.Reconciliation;
 
 namespace ClickFunctions.Tests.Simulation;
 
@@ -101,15 +102,42 @@ public sealed class SimulatedKusto(Random random, double failBefore, double time
     }
 }
 
-/// <summary>The reconciler's store port over the modelled ADX: reads the dedup view, ingests correction rows.</summary>
-public sealed class SimulatedKustoCorrections(SimulatedKusto kusto) : IBucketCorrections
+/// <summary>
+/// The reconciler's store port over the modelled ADX as the Azure adapter reads it: totals per shard of ads first,
+/// per-ad rows only of the shards asked for, and what the aggregator consumed from its checkpoints (read first);
+/// ingests correction rows.
+/// </summary>
+public sealed class SimulatedKustoCorrections(SimulatedKusto kusto, Func<IReadOnlyDictionary<string, long>> checkpoints) : IShardedBucketCorrections
 {
     public int Writes { get; private set; }
 
+    public long MaxRowsPerRead { get; private set; }
+
+    private Dictionary<BucketKey, BucketCounts> Window(DateTimeOffset windowStart, DateTimeOffset windowEnd) =>
+        kusto.View().Where(b => b.Key.Minute >= windowStart && b.Key.Minute < windowEnd).ToDictionary(b => b.Key, b => b.Value);
+
     public ValueTask<StoredBuckets> ReadAsync(DateTimeOffset windowStart, DateTimeOffset windowEnd, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(new StoredBuckets(
-            kusto.View().Where(b => b.Key.Minute >= windowStart && b.Key.Minute < windowEnd).ToDictionary(b => b.Key, b => b.Value),
-            ConsumedUpTo: null));
+        ValQ(new StoredBuckets(Window(windowStart, windowEnd), checkpoints()));
+
+    public ValueTask<StoredShards> ReadShardTotalsAsync(DateTimeOffset windowStart, DateTimeOffset windowEnd, CancellationToken cancellationToken)
+    {
+        var consumed = checkpoints();
+        var totals = BucketShards.Totals(Window(windowStart, windowEnd), windowStart);
+        MaxRowsPerRead = Math.Max(MaxRowsPerRead, totals.Count);
+        return ValQ(new StoredShards(totals, consumed));
+    }
+
+    public ValueTask<(IReadOnlyDictionary<BucketKey, BucketCounts> Buckets, long MaxRowsPerRead)> ReadShardsAsync(
+        DateTimeOffset windowStart, DateTimeOffset windowEnd, IReadOnlyDictionary<string, long> expectedBuckets, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(expectedBuckets);
+        IReadOnlyDictionary<BucketKey, BucketCounts> rows = Window(windowStart, windowEnd)
+            .Where(b => expectedBuckets.ContainsKey(BucketShards.Of(b.Key))).ToDictionary(b => b.Key, b => b.Value);
+        MaxRowsPerRead = Math.Max(MaxRowsPerRead, rows.Count);
+        return ValQ((rows, (long)rows.Count));
+    }
+
+    private static ValueTask<T> ValQ<T>(T value) => ValueTask.FromResult(value);
 
     public ValueTask WriteAsync(BucketCorrectionBatch batch, CancellationToken cancellationToken)
     {

@@ -25,7 +25,14 @@ public sealed record ScenarioOutcome(
     int Crashes,
     int Rebalances,
     int GivenUp,
-    int Faults);
+    int Faults,
+    int LagRuns,
+    int LagRunsWithUnconsumedEvents,
+    int LagWritesOfUnconsumedEvents,
+    int StalledPartitions,
+    int ExpiredEvents,
+    int Replays,
+    long MaxRowsPerRead);
 
 /// <summary>
 /// A deterministic, seeded model of the Azure processing path: an Event Hubs log of several partitions with
@@ -60,71 +67,139 @@ public static class ProcessingSimulation
         var position = new long[partitionCount];
         int crashes = 0, rebalances = 0, givenUp = 0;
 
-        while (true)
+        // Replays after retention (1 in 6 scenarios): the aggregator of one partition was down longer than the hub's
+        // retention, so its first events expired unread (Capture still has them); it starts at the earliest retained
+        // event, and later that partition is replayed from there (checkpoint reset), redelivering what it counted.
+        int expired = 0, replays = 0;
+        int retentionPartition = random.Next(6) == 0 ? random.Next(partitionCount) : -1;
+        if (retentionPartition >= 0)
         {
-            var open = Enumerable.Range(0, partitionCount).Where(p => checkpoint[p] < log[p].Count).ToArray();
-            if (open.Length == 0)
+            expired = random.Next(1, Math.Max(2, log[retentionPartition].Count / 2));
+            expired = Math.Min(expired, log[retentionPartition].Count);
+            checkpoint[retentionPartition] = position[retentionPartition] = expired;
+        }
+
+        // Aggregator lag beyond the window (1 in 3 scenarios): some partitions stall part-way (one may not start at
+        // all) while reconciliation of the closed window runs, several times; then they catch up.
+        var stopAt = log.Select(l => (long)l.Count).ToArray();
+        int stalled = 0;
+        if (random.Next(3) == 0)
+        {
+            foreach (int p in Enumerable.Range(0, partitionCount).Where(_ => random.Next(2) == 0).DefaultIfEmpty(random.Next(partitionCount)))
             {
-                break;
+                stopAt[p] = Math.Max(checkpoint[p], random.Next(0, log[p].Count));
+                stalled++;
             }
-            int p = open[random.Next(open.Length)];
-            if (instances > 1 && random.NextDouble() < 0.03)
+        }
+
+        var time = new FakeTimeProvider(Start.AddHours(2));
+        var capture = new SimulatedCapture(log, random);
+        var corrections = new SimulatedKustoCorrections(kusto, () => Enumerable.Range(0, partitionCount)
+            .ToDictionary(p => p.ToString(CultureInfo.InvariantCulture), p => checkpoint[p]));
+        var reconciler = new Reconciler(capture, corrections, new ReconcileOptions(), Horizon, time);
+        var (from, to) = (Start, Start.AddMinutes(10));
+
+        async Task ProcessAsync()
+        {
+            while (true)
             {
-                // Rebalance between invocations: the new owner starts at the checkpoint.
-                owner[p] = (owner[p] + 1 + random.Next(instances - 1)) % instances;
-                position[p] = checkpoint[p];
-                rebalances++;
-                continue;
-            }
-            int limit = maxBatch[owner[p]];
-            int size = (int)Math.Min(log[p].Count - position[p], random.Next(2) == 0 ? limit : random.Next(1, limit + 1));
-            var batch = log[p].Skip((int)position[p]).Take(size).ToList();
-            string batchId = string.Create(CultureInfo.InvariantCulture, $"{p}:{batch[0].SequenceNumber}-{batch[^1].SequenceNumber}");
-            bool interrupted = false, done = false;
-            for (int attempt = 1; attempt <= MaxAttempts && !interrupted && !done; attempt++)
-            {
-                try
+                var open = Enumerable.Range(0, partitionCount).Where(p => checkpoint[p] < stopAt[p]).ToArray();
+                if (open.Length == 0)
                 {
-                    var result = await step.AggregateAsync(batch, cancellationToken).ConfigureAwait(false);
-                    if (random.NextDouble() < 0.03)
-                    {
-                        interrupted = true; // crash after claiming, before the buckets are written
-                        break;
-                    }
-                    kusto.Ingest(result.Buckets.Select(b => ($"{batchId}|{b.Key.AdId}|{b.Key.Minute.UtcTicks}", b.Key, b.Value)));
-                    if (random.NextDouble() < 0.04)
-                    {
-                        interrupted = true; // crash, or the partition rebalanced away, after writing buckets, before the checkpoint
-                        break;
-                    }
-                    done = true;
+                    break;
                 }
-                catch (SimulatedFaultException)
+                int p = open[random.Next(open.Length)];
+                if (instances > 1 && random.NextDouble() < 0.03)
                 {
-                    // the host's retry policy runs the same batch again
+                    // Rebalance between invocations: the new owner starts at the checkpoint.
+                    owner[p] = (owner[p] + 1 + random.Next(instances - 1)) % instances;
+                    position[p] = checkpoint[p];
+                    rebalances++;
+                    continue;
                 }
+                int limit = maxBatch[owner[p]];
+                int size = (int)Math.Min(stopAt[p] - position[p], random.Next(2) == 0 ? limit : random.Next(1, limit + 1));
+                var batch = log[p].Skip((int)position[p]).Take(size).ToList();
+                string batchId = string.Create(CultureInfo.InvariantCulture, $"{p}:{batch[0].SequenceNumber}-{batch[^1].SequenceNumber}");
+                bool interrupted = false, done = false;
+                for (int attempt = 1; attempt <= MaxAttempts && !interrupted && !done; attempt++)
+                {
+                    try
+                    {
+                        var result = await step.AggregateAsync(batch, cancellationToken).ConfigureAwait(false);
+                        if (random.NextDouble() < 0.03)
+                        {
+                            interrupted = true; // crash after claiming, before the buckets are written
+                            break;
+                        }
+                        kusto.Ingest(result.Buckets.Select(b => ($"{batchId}|{b.Key.AdId}|{b.Key.Minute.UtcTicks}", b.Key, b.Value)));
+                        if (random.NextDouble() < 0.04)
+                        {
+                            interrupted = true; // crash, or the partition rebalanced away, after writing buckets, before the checkpoint
+                            break;
+                        }
+                        done = true;
+                    }
+                    catch (SimulatedFaultException)
+                    {
+                        // the host's retry policy runs the same batch again
+                    }
+                }
+                if (interrupted)
+                {
+                    crashes++;
+                    owner[p] = random.Next(instances);
+                    position[p] = checkpoint[p];
+                    continue;
+                }
+                if (!done)
+                {
+                    givenUp++; // retries exhausted: the trigger checkpoints past the batch anyway
+                }
+                position[p] += size;
+                checkpoint[p] = position[p];
             }
-            if (interrupted)
+        }
+
+        await ProcessAsync().ConfigureAwait(false);
+        int lagRuns = 0, lagRunsUnconsumed = 0, lagWritesUnconsumed = 0;
+        if (stalled > 0)
+        {
+            for (int run = random.Next(1, 4); run > 0; run--)
             {
-                crashes++;
-                owner[p] = random.Next(instances);
-                position[p] = checkpoint[p];
-                continue;
+                // a click of the window (malformed events count nowhere) the aggregator has not consumed yet
+                bool unconsumed = Enumerable.Range(0, partitionCount).Any(p => log[p].Skip((int)checkpoint[p]).Any(e => Decodes(e)));
+                int writes = corrections.Writes;
+                var lagReport = await ReconcileWithRetriesAsync(reconciler, from, to, cancellationToken).ConfigureAwait(false);
+                lagRuns++;
+                if (unconsumed)
+                {
+                    lagRunsUnconsumed++;
+                    lagWritesUnconsumed += corrections.Writes - writes;
+                    if (lagReport.Status != ReconcileStatus.Unsettled)
+                    {
+                        throw new InvalidOperationException($"seed {seed}: reconciled {lagReport.Status} while the aggregator had not consumed the window");
+                    }
+                }
+                // the stalled partitions move a little between runs, or not at all
+                for (int p = 0; p < partitionCount; p++)
+                {
+                    stopAt[p] = Math.Min(log[p].Count, stopAt[p] + random.Next(0, 3));
+                }
+                await ProcessAsync().ConfigureAwait(false);
             }
-            if (!done)
-            {
-                givenUp++; // retries exhausted: the trigger checkpoints past the batch anyway
-            }
-            position[p] += size;
-            checkpoint[p] = position[p];
+            stopAt = log.Select(l => (long)l.Count).ToArray();
+            await ProcessAsync().ConfigureAwait(false);
+        }
+        if (retentionPartition >= 0 && random.Next(2) == 0)
+        {
+            // Replay of the retained events of that partition (the checkpoint reset to the earliest retained event).
+            checkpoint[retentionPartition] = position[retentionPartition] = Math.Min(expired, log[retentionPartition].Count);
+            replays++;
+            await ProcessAsync().ConfigureAwait(false);
         }
 
         var before = Compare(oracle, kusto.View(countRead: false));
-        var time = new FakeTimeProvider(Start.AddHours(2));
-        var capture = new SimulatedCapture(log, random);
-        var corrections = new SimulatedKustoCorrections(kusto);
-        var reconciler = new Reconciler(capture, corrections, new ReconcileOptions(), Horizon, time);
-        var (from, to) = (Start, Start.AddMinutes(10));
         var first = await ReconcileWithRetriesAsync(reconciler, from, to, cancellationToken).ConfigureAwait(false);
         // Runs until ingestion has caught up; a rerun that still sees pre-correction counts re-sends the same row ids.
         ReconcileReport settled = first;
@@ -142,7 +217,21 @@ public static class ProcessingSimulation
             before.Lost, before.Doubled, before.InvalidLost, before.InvalidDoubled,
             after.Lost, after.Doubled, after.InvalidLost + after.InvalidDoubled,
             first.Status, settled.Status, corrections.Writes - writesBefore,
-            crashes, rebalances, givenUp, claims.Faults + kusto.Faults);
+            crashes, rebalances, givenUp, claims.Faults + kusto.Faults,
+            lagRuns, lagRunsUnconsumed, lagWritesUnconsumed, stalled, expired, replays, corrections.MaxRowsPerRead);
+    }
+
+    private static bool Decodes(RawEvent raw)
+    {
+        try
+        {
+            ClickWireFormat.Decode(raw.Body.Span);
+            return true;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
     }
 
     private static async Task<ReconcileReport> ReconcileWithRetriesAsync(Reconciler reconciler, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)

@@ -28,6 +28,9 @@ public class ProcessingSimulationTests
               clicks: {valid} valid, {invalid} invalid (oracle)
               faults: {outcomes.Sum(o => o.Crashes)} crashes mid-batch, {outcomes.Sum(o => o.Rebalances)} rebalances, {outcomes.Sum(o => o.Faults)} claim/ingestion failures or timeouts, {outcomes.Sum(o => o.GivenUp)} batches given up after {ProcessingSimulation.MaxAttempts} attempts
               before reconciliation: {lost} valid clicks lost ({outcomes.Count(o => o.LostBefore > 0)} scenarios), {doubled} double-counted ({outcomes.Count(o => o.DoubledBefore > 0)} scenarios); invalid: {outcomes.Sum(o => o.InvalidLostBefore)} lost, {outcomes.Sum(o => o.InvalidDoubledBefore)} double-counted
+              aggregator lag beyond the window: {outcomes.Count(o => o.StalledPartitions > 0)} scenarios, {outcomes.Sum(o => o.StalledPartitions)} stalled partitions, {outcomes.Sum(o => o.LagRuns)} reconcile runs during the lag ({outcomes.Sum(o => o.LagRunsWithUnconsumedEvents)} with unconsumed events in the window: {outcomes.Sum(o => o.LagWritesOfUnconsumedEvents)} corrections written)
+              retention: {outcomes.Count(o => o.ExpiredEvents > 0)} scenarios with {outcomes.Sum(o => o.ExpiredEvents)} events expired before the aggregator read them, {outcomes.Sum(o => o.Replays)} replays of a partition from its earliest retained event
+              most rows one store read returned: {outcomes.Max(o => o.MaxRowsPerRead)}
               scenarios exact before reconciliation: {outcomes.Count(o => o.LostBefore + o.DoubledBefore + o.InvalidLostBefore + o.InvalidDoubledBefore == 0)}
               after reconciliation: {outcomes.Sum(o => o.LostAfter)} lost, {outcomes.Sum(o => o.DoubledAfter)} double-counted, {outcomes.Sum(o => o.InvalidDiffAfter)} invalid off
             """);
@@ -37,6 +40,9 @@ public class ProcessingSimulationTests
         // The model must actually hurt the stream, or the zeros below would prove nothing.
         Assert.True(lost > 0, "no scenario lost a click before reconciliation");
         Assert.True(doubled > 0, "no scenario double-counted a click before reconciliation");
+        Assert.True(outcomes.Sum(o => o.LagRunsWithUnconsumedEvents) > 100, "the lag scenarios must reconcile while events are unconsumed");
+        Assert.True(outcomes.Count(o => o.ExpiredEvents > 0) > 50 && outcomes.Sum(o => o.Replays) > 20, "retention scenarios must occur");
+        Assert.Equal(0, outcomes.Sum(o => o.LagWritesOfUnconsumedEvents)); // never a correction for an event the aggregator has not consumed
         Assert.All(outcomes, o =>
         {
             Assert.True(o.LostAfter == 0 && o.DoubledAfter == 0 && o.InvalidDiffAfter == 0, $"seed {o.Seed}: {o}");
