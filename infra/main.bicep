@@ -61,9 +61,11 @@ param captureRetentionDays int = 30
 ])
 param kustoSkuName string = 'Standard_E2ads_v5'
 
-@minValue(1)
+// An SLA (Standard tier) ADX cluster runs at least 2 instances; a Dev(No SLA) SKU always runs 1, and the kusto module
+// sets that itself whatever this parameter says.
+@minValue(2)
 @maxValue(1000)
-@description('ADX instances (1 for Dev SKUs, at least 2 otherwise).')
+@description('ADX instances of an SLA SKU, at least 2 (optimized autoscale ranges from this to 4 times this). Ignored for Dev(No SLA) SKUs, which run 1.')
 param kustoCapacity int = 2
 
 @minValue(40)

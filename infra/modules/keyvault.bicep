@@ -1,5 +1,12 @@
 // Key Vault with the click-signing keys and the fingerprint secret. RBAC authorization only; the app reads the
 // secrets through Key Vault references in its app settings.
+//
+// Soft delete (always on) keeps a deleted vault recoverable for 90 days; purge protection is deliberately left off
+// (docs/decisions/045-infra-key-vault-without-purge-protection.md). The vault's name is derived from subscription,
+// environment and location, so it is the same on every `azd up` of an environment. A soft-deleted vault keeps its
+// name reserved; with purge protection nobody can purge it (and `azd down --purge` skips purge-protected vaults), so
+// the next `azd up` of the same environment would fail for 90 days. Without it, `azd down --purge` frees the name.
+// enablePurgeProtection is omitted rather than false: the property does not accept false.
 param name string
 param location string
 param tags object
@@ -26,7 +33,6 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     enableRbacAuthorization: true
     enableSoftDelete: true
     softDeleteRetentionInDays: 90
-    enablePurgeProtection: true
     publicNetworkAccess: 'Enabled'
   }
 

@@ -4,6 +4,9 @@ param clusterName string
 param location string
 param tags object
 param skuName string
+
+@minValue(2)
+@description('Instances of an SLA (Standard tier) SKU; Dev(No SLA) SKUs always run one.')
 param capacity int
 
 @description('Client id of the Function App identity: it ingests bucket rows and queries the views.')
@@ -19,15 +22,17 @@ param hotCachePeriodDays int = 31
 var databaseName = 'clicks'
 var isDev = startsWith(skuName, 'Dev(No SLA)')
 
-// Commands are separated by blank lines; the files are concatenated in order (tables, views, functions,
-// security, the app principal), so each file may use what the earlier ones declare.
-var schemaScript = join([
+// The database script (Microsoft.Kusto/clusters/databases/scripts) runs only database-level commands that start with
+// .create, .create-or-alter, .create-merge, .alter, .alter-merge or .add ("Configure a database using a Kusto Query
+// Language script"); the infra tests check every command of the text below. Commands are separated by blank lines;
+// the files are concatenated in order (tables, views, functions, security), so each file may use what the earlier
+// ones declare. APP_PRINCIPAL_ID (in SeesAllAdvertisers) becomes the app identity's current_principal() value.
+var schemaScript = replace(join([
   loadTextContent('../kusto/01-tables.kql')
   loadTextContent('../kusto/02-views.kql')
   loadTextContent('../kusto/03-functions.kql')
   loadTextContent('../kusto/04-security.kql')
-  replace(loadTextContent('../kusto/05-app-principal.kql'), 'APP_PRINCIPAL_ID', 'aadapp=${appClientId};${tenantId}')
-], '\n')
+], '\n'), 'APP_PRINCIPAL_ID', 'aadapp=${appClientId};${tenantId}')
 
 resource cluster 'Microsoft.Kusto/clusters@2024-04-13' = {
   name: clusterName
@@ -50,7 +55,7 @@ resource cluster 'Microsoft.Kusto/clusters@2024-04-13' = {
       version: 1
       isEnabled: true
       minimum: capacity
-      maximum: capacity * 4
+      maximum: min(capacity * 4, 1000)
     }
   }
 }

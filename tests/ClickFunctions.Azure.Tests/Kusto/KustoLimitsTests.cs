@@ -137,6 +137,18 @@ public sealed class KustoLimitsTests : IAsyncLifetime
         Assert.True(KustoClient.IsPermanent(413, null));
     }
 
+    [Fact]
+    public void At_10M_ads_with_every_shard_differing_the_per_ad_reads_stay_under_the_truncation_limit()
+    {
+        // 10k clicks/s over a 10-minute window at 10M ads: ~6M (ad, minute) rows, about 1,465 per shard of 4,096.
+        var expected = Enumerable.Range(0, ClickFunctions.Reconciliation.BucketShards.Count).ToDictionary(i => i.ToString("x3", System.Globalization.CultureInfo.InvariantCulture), _ => 6_000_000L / 4096);
+        var groups = KustoBucketCorrections.Groups(expected, new KustoOptions().MaxRowsPerQuery);
+        Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), groups.SelectMany(g => g).Order(StringComparer.Ordinal));
+        Assert.All(groups, g => Assert.True(g.Sum(s => expected[s]) <= 200_000));
+        Assert.True(groups.Max(g => g.Sum(s => expected[s])) < LoopbackKusto.MaxResultRecords);
+        Assert.InRange(groups.Count, 30, 31); // 6M rows in reads of ≤ 200k
+    }
+
     private static BucketCounts Valid(long clicks)
     {
         var counts = new BucketCounts();

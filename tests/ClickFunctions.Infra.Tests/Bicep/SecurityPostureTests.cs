@@ -150,7 +150,9 @@ public sealed partial class SecurityPostureTests
         var vault = Assert.Single(template.Created("Microsoft.KeyVault/vaults"));
 
         Assert.True(vault.Properties!["enableRbacAuthorization"]!.GetValue<bool>());
-        Assert.True(vault.Properties!["enablePurgeProtection"]!.GetValue<bool>());
+        Assert.True(vault.Properties!["enableSoftDelete"]!.GetValue<bool>());
+        // No purge protection: see KeyVaultTests and docs/decisions/045-infra-key-vault-without-purge-protection.md.
+        Assert.Null(vault.Properties!["enablePurgeProtection"]);
     }
 
     [Fact]

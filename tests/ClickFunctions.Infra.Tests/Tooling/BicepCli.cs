@@ -10,6 +10,15 @@ public static class BicepCli
     private static readonly Lazy<Task<ProcessResult>> LintResult = new(() => RunAsync("lint", RepositoryPaths.MainBicep));
     private static readonly Lazy<Task<ArmTemplate>> Compiled = new(CompileAsync);
 
+    /// <summary>Values for the parameters of infra/main.bicep that have no default, as Bicep literals.</summary>
+    public static IReadOnlyDictionary<string, string> RequiredMainParameters { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["environmentName"] = "'clicks-test'",
+        ["location"] = "'westeurope'",
+        ["clickSigningKey"] = "'k-0123456789abcdef0123456789abcdef'",
+        ["fingerprintSecret"] = "'f-0123456789abcdef0123456789abcdef'",
+    };
+
     public static Task<ProcessResult> BuildMainAsync() => BuildResult.Value;
 
     public static Task<ProcessResult> LintMainAsync() => LintResult.Value;
@@ -32,6 +41,37 @@ public static class BicepCli
         }
 
         return ProcessRunner.RunAsync(bicep, arguments, RepositoryPaths.Infra, Timeout);
+    }
+
+    /// <summary>
+    /// Writes a .bicepparam file for <paramref name="bicepFile"/> with the given parameter values (Bicep literals) in a
+    /// temporary folder and runs `bicep build-params` (compiler checks of the values, such as @minValue) or
+    /// `bicep snapshot` (the deployment engine's evaluation of every resource); returns the result and, for a
+    /// snapshot, its JSON.
+    /// </summary>
+    public static async Task<(ProcessResult Result, JsonObject? Snapshot)> WithParametersAsync(string command, string bicepFile, IReadOnlyDictionary<string, string> values)
+    {
+        var directory = Directory.CreateTempSubdirectory("bicepparam-");
+        try
+        {
+            var file = Path.Combine(directory.FullName, "test.bicepparam");
+            var relative = Path.GetRelativePath(directory.FullName, bicepFile).Replace('\\', '/');
+            var text = $"using '{relative}'\n" + string.Concat(values.Select(v => $"param {v.Key} = {v.Value}\n"));
+            await File.WriteAllTextAsync(file, text);
+            string[] arguments = command == "snapshot"
+                ? ["snapshot", file, "--mode", "overwrite", "--tenant-id", "72f988bf-86f1-41af-91ab-2d7cd011db47",
+                   "--subscription-id", "0b1f6471-1bf0-4dda-aec3-cb9272f09590", "--location", "westeurope",
+                   "--deployment-name", "infra-tests", .. (bicepFile == RepositoryPaths.MainBicep ? Array.Empty<string>() : ["--resource-group", "rg-test"])]
+                : ["build-params", file, "--stdout"];
+            var result = await RunAsync(arguments);
+            var snapshotFile = Path.Combine(directory.FullName, "test.snapshot.json");
+            var snapshot = File.Exists(snapshotFile) ? JsonNode.Parse(await File.ReadAllTextAsync(snapshotFile))!.AsObject() : null;
+            return (result, snapshot);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
     }
 
     private static async Task<ArmTemplate> CompileAsync()

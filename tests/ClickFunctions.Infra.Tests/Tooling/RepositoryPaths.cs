@@ -23,6 +23,9 @@ public static class RepositoryPaths
 
     public static string Bicep { get; } = Metadata("BicepPath");
 
+    /// <summary>The Functions app's build output (functions.metadata), built before this project.</summary>
+    public static string FunctionsAppOutput { get; } = Metadata("FunctionsAppOutput");
+
     private static string Metadata(string key) =>
         typeof(RepositoryPaths).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .SingleOrDefault(a => a.Key == key)?.Value
