@@ -71,7 +71,12 @@ public static class AzureAdaptersExtensions
         services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<IOptions<EventHubClickLogOptions>>().Value;
-            return new EventHubProducerClient(o.FullyQualifiedNamespace, o.EventHubName, sp.GetRequiredService<TokenCredential>());
+            // The publisher retries transient failures itself (bounded, counted in clicks.publish.retries), so the
+            // client's own retries are off and a send cannot hold a redirect for the SDK's default 60 s try timeout.
+            var clientOptions = new EventHubProducerClientOptions();
+            clientOptions.RetryOptions.MaximumRetries = 0;
+            clientOptions.RetryOptions.TryTimeout = o.SendTimeout;
+            return new EventHubProducerClient(o.FullyQualifiedNamespace, o.EventHubName, sp.GetRequiredService<TokenCredential>(), clientOptions);
         });
         services.AddSingleton<EventHubClickLog>();
         services.AddSingleton<IClickLog>(sp => sp.GetRequiredService<EventHubClickLog>());
@@ -107,6 +112,10 @@ public static class AzureAdaptersExtensions
         services.AddSingleton<AdvertiserPrincipals>();
         services.AddSingleton<IAdvertiserIdentity>(sp => sp.GetRequiredService<AdvertiserPrincipals>());
         builder.AddQueryApi();
+        services.AddOptions<AggregationRetryOptions>().BindConfiguration(AggregationRetryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<AggregationRetryOptions>>().Value);
+        services.AddSingleton<PartitionBacklog>();
+        services.AddSingleton<IClientAddress, PlatformClientAddress>();
         services.AddSingleton<ClickAggregator>();
         // The reconciler learns what the aggregator consumed from the trigger's own checkpoints (same settings as the trigger).
         services.AddOptions<CheckpointOptions>().BindConfiguration(CheckpointOptions.Section).Configure<IConfiguration>((o, configuration) =>

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using ClickFunctions.Azure.Aggregation;
 using ClickFunctions.Clicks;
 
 namespace ClickFunctions.Azure;
@@ -11,12 +12,17 @@ public sealed class AzureClickMetrics
 {
     private readonly Histogram<double> _publishLatency;
     private readonly Counter<long> _publishFailures;
+    private readonly Counter<long> _publishRetries;
     private readonly Histogram<long> _publishBatchSize;
     private readonly Histogram<long> _aggregateBatchSize;
     private readonly Counter<long> _duplicates;
     private readonly Counter<long> _invalid;
     private readonly Counter<long> _ingestionFailures;
     private readonly Histogram<double> _lag;
+    private readonly Histogram<long> _backlog;
+    private readonly Counter<long> _aggregateFailures;
+    private readonly Counter<long> _deadLetteredBatches;
+    private readonly Counter<long> _deadLetteredEvents;
 
     public AzureClickMetrics(IMeterFactory meterFactory)
     {
@@ -24,12 +30,19 @@ public sealed class AzureClickMetrics
         var meter = meterFactory.Create(ClickMetrics.MeterName);
         _publishLatency = meter.CreateHistogram<double>("clicks.publish.latency", "ms", "From append to Event Hubs acknowledgement.");
         _publishFailures = meter.CreateCounter<long>("clicks.publish.failures", description: "Clicks whose Event Hubs send failed (no redirect was sent for them).");
+        _publishRetries = meter.CreateCounter<long>("clicks.publish.retries", description: "Event Hubs sends retried after a transient error, by reason (server_busy: a throughput unit was exceeded).");
         _publishBatchSize = meter.CreateHistogram<long>("clicks.publish.batch_size", description: "Clicks per Event Hubs send (group commit).");
         _aggregateBatchSize = meter.CreateHistogram<long>("aggregate.batch_size", description: "Events per AggregateClicks invocation.");
         _duplicates = meter.CreateCounter<long>("aggregate.duplicates", description: "Clicks whose id was already claimed by another event.");
         _invalid = meter.CreateCounter<long>("clicks.invalid", description: "Invalid clicks counted by the aggregator, by reason.");
         _ingestionFailures = meter.CreateCounter<long>("aggregate.ingestion.failures", description: "Bucket ingestions into ADX that failed (the batch is retried).");
-        _lag = meter.CreateHistogram<double>("aggregate.lag", "s", "From Event Hubs enqueued time to aggregation.");
+        // Milliseconds, like every duration here and like the alert's threshold (aggregatorLagThresholdMs in infra/);
+        // tests/ClickFunctions.Infra.Tests MonitoringTests ties the two.
+        _lag = meter.CreateHistogram<double>("aggregate.lag", LagUnit, "Age of the oldest event the aggregator has not consumed (from the checkpoint); recorded on every attempt, so a stalled partition shows.");
+        _backlog = meter.CreateHistogram<long>("aggregate.backlog", "{event}", "Events enqueued in the partition after the aggregator's checkpoint (last enqueued sequence number minus the checkpoint's).");
+        _aggregateFailures = meter.CreateCounter<long>("aggregate.failures", description: "Failed attempts at a batch, by kind (transient: retried with backoff; permanent: set aside soon).");
+        _deadLetteredBatches = meter.CreateCounter<long>("aggregate.dead_letters", description: "Batches set aside in the dead-letter container after their bounded retries, by kind; the partition moved on.");
+        _deadLetteredEvents = meter.CreateCounter<long>("aggregate.dead_letters.events", description: "Events in the batches set aside, by kind.");
     }
 
     public void Published(int clicks, TimeSpan latency)
@@ -40,6 +53,8 @@ public sealed class AzureClickMetrics
 
     public void PublishFailed(int clicks) => _publishFailures.Add(clicks);
 
+    public void PublishRetried(string reason) => _publishRetries.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
     public void AggregateBatch(int events) => _aggregateBatchSize.Record(events);
 
     public void Duplicates(int count) => _duplicates.Add(count);
@@ -49,5 +64,21 @@ public sealed class AzureClickMetrics
 
     public void IngestionFailed() => _ingestionFailures.Add(1);
 
-    public void Lag(TimeSpan lag) => _lag.Record(lag.TotalSeconds);
+    public const string LagMetric = "aggregate.lag";
+
+    public const string LagUnit = "ms";
+
+    public void Lag(TimeSpan lag) => _lag.Record(Math.Max(0, lag.TotalMilliseconds));
+
+    public void Backlog(long events) => _backlog.Record(events);
+
+    public void AggregateFailed(FailureKind kind) => _aggregateFailures.Add(1, Kind(kind));
+
+    public void DeadLettered(FailureKind kind, int events)
+    {
+        _deadLetteredBatches.Add(1, Kind(kind));
+        _deadLetteredEvents.Add(events, Kind(kind));
+    }
+
+    private static KeyValuePair<string, object?> Kind(FailureKind kind) => new("reason", kind == FailureKind.Permanent ? "permanent" : "transient");
 }

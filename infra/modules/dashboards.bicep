@@ -1,6 +1,6 @@
 // Portal monitoring over the app's OpenTelemetry metrics (meter "ClickFunctions", exported to Application Insights
 // as customMetrics) and its request telemetry: a workbook, and log alerts on publish failures, ingestion failures,
-// aggregator lag, reconciliation drift and HTTP 5xx.
+// aggregator lag, dead-lettered batches, reconciliation drift and HTTP 5xx.
 param location string
 param tags object
 param appInsightsName string
@@ -24,8 +24,10 @@ var queries = {
   publishBatch: 'customMetrics | where name in ("clicks.publish.batch_size", "aggregate.batch_size") | summarize AvgSize = sum(valueSum) / sum(valueCount) by name, bin(timestamp, 1m) | render timechart'
   duplicates: 'customMetrics | where name == "aggregate.duplicates" | summarize Duplicates = sum(valueSum) by bin(timestamp, 5m) | render columnchart'
   invalidByReason: 'customMetrics | where name in ("clicks.invalid", "clicks.rejected") | extend reason = tostring(customDimensions["reason"]) | summarize Clicks = sum(valueSum) by Kind = name, reason, bin(timestamp, 5m) | render columnchart'
+  // aggregate.lag is recorded in milliseconds (AzureClickMetrics.LagUnit), like the aggregator-lag alert's threshold.
   consumerLag: 'customMetrics | where name == "aggregate.lag" | summarize AvgMs = sum(valueSum) / sum(valueCount), MaxMs = max(valueMax) by bin(timestamp, 1m) | render timechart'
-  failures: 'customMetrics | where name in ("clicks.publish.failures", "aggregate.ingestion.failures") | summarize Failures = sum(valueSum) by name, bin(timestamp, 5m) | render columnchart'
+  failures: 'customMetrics | where name in ("clicks.publish.failures", "clicks.publish.retries", "aggregate.ingestion.failures", "aggregate.failures", "aggregate.dead_letters") | extend reason = tostring(customDimensions["reason"]) | summarize Count = sum(valueSum) by name, reason, bin(timestamp, 5m) | render columnchart'
+  backlog: 'customMetrics | where name == "aggregate.backlog" | summarize MaxEvents = max(valueMax) by bin(timestamp, 1m) | render timechart'
   reconciliation: 'customMetrics | where name in ("reconcile.drift", "reconcile.gaps") | summarize Value = sum(valueSum) by name, bin(timestamp, 10m) | render columnchart'
 }
 
@@ -59,8 +61,12 @@ var panels = [
     query: queries.consumerLag
   }
   {
-    title: 'Publish and ADX ingestion failures'
+    title: 'Failures: publish, send retries (ServerBusy), ingestion, aggregation attempts, batches set aside'
     query: queries.failures
+  }
+  {
+    title: 'Aggregator backlog: events enqueued after the checkpoint'
+    query: queries.backlog
   }
   {
     title: 'Reconciliation drift (clicks corrected) and gaps'
@@ -147,6 +153,15 @@ var alerts = [
     query: 'customMetrics | where name == "aggregate.lag" | summarize LagMs = max(valueMax)'
     measure: 'LagMs'
     threshold: aggregatorLagThresholdMs
+    window: 'PT5M'
+  }
+  {
+    name: 'dead-lettered-batches'
+    description: 'The aggregator set a batch aside in the deadletters container after its bounded retries (a permanent error such as 403 or a bad mapping, or transient errors that persisted). Its clicks are not counted until reconciliation recounts them; fix the cause (the reason is in the blob).'
+    severity: 1
+    query: 'customMetrics | where name == "aggregate.dead_letters" | summarize Batches = sum(valueSum)'
+    measure: 'Batches'
+    threshold: 0
     window: 'PT5M'
   }
   {

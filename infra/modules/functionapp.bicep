@@ -145,18 +145,6 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
           value: '4'
         }
         {
-          name: 'EventHubs__HotAdClicksPerSecond'
-          value: '200'
-        }
-        {
-          name: 'EventHubs__HotAdWindow'
-          value: '00:00:10'
-        }
-        {
-          name: 'EventHubs__SaltBits'
-          value: '3'
-        }
-        {
           name: 'EVENTHUB_NAME'
           value: eventHubName
         }

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using ClickFunctions.Ports;
 using ClickFunctions.Aggregation;
 using Microsoft.Extensions.Logging;
 
@@ -8,12 +10,28 @@ namespace ClickFunctions.Azure.DeadLetters;
 /// <summary>
 /// Sets malformed events aside: one JSON-lines blob per batch in the dead-letter container, named after the batch
 /// (partition and sequence range), so a retried batch overwrites its own file instead of adding a second one.
+/// A whole batch that could not be aggregated goes to <c>failed/&lt;partition&gt;/&lt;range&gt;.jsonl</c>, every line
+/// with the reason, and the blob carries the reason in its metadata too.
 /// </summary>
 public sealed partial class BlobDeadLetterWriter(BlobContainerClient container, ILogger<BlobDeadLetterWriter> logger)
 {
     private int _created;
 
-    public async Task WriteAsync(string batchId, IReadOnlyList<DeadLetter> deadLetters, CancellationToken cancellationToken)
+    public const string FailedBatchPrefix = "failed/";
+
+    public static string BlobName(string batchId) => batchId.Replace(':', '/') + ".jsonl";
+
+    public Task WriteAsync(string batchId, IReadOnlyList<DeadLetter> deadLetters, CancellationToken cancellationToken) =>
+        WriteAsync(batchId, BlobName(batchId), deadLetters, null, cancellationToken);
+
+    /// <summary>Sets a whole batch aside, with the reason it could not be aggregated.</summary>
+    public Task WriteFailedBatchAsync(string batchId, IReadOnlyList<RawEvent> batch, string reason, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        return WriteAsync(batchId, FailedBatchPrefix + BlobName(batchId), batch.Select(e => new DeadLetter(e, reason)).ToList(), reason, cancellationToken);
+    }
+
+    private async Task WriteAsync(string batchId, string name, IReadOnlyList<DeadLetter> deadLetters, string? reason, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batchId);
         ArgumentNullException.ThrowIfNull(deadLetters);
@@ -41,14 +59,19 @@ public sealed partial class BlobDeadLetterWriter(BlobContainerClient container, 
             buffer.WriteByte((byte)'\n');
         }
         buffer.Position = 0;
-        string name = batchId.Replace(':', '/') + ".jsonl";
-        await container.GetBlobClient(name).UploadAsync(buffer, overwrite: true, cancellationToken).ConfigureAwait(false);
+        var options = new BlobUploadOptions();
+        if (reason is not null)
+        {
+            // Metadata values are ASCII HTTP header values: keep it short and printable.
+            options.Metadata = new Dictionary<string, string> { ["reason"] = new string(reason.Take(1024).Select(c => c is >= ' ' and <= '~' ? c : '?').ToArray()) };
+        }
+        await container.GetBlobClient(name).UploadAsync(buffer, options, cancellationToken).ConfigureAwait(false);
         Log.DeadLettered(logger, deadLetters.Count, batchId, name);
     }
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Warning, "Set {Count} malformed events of batch {BatchId} aside in {Blob}")]
+        [LoggerMessage(1, LogLevel.Warning, "Set {Count} events of batch {BatchId} aside in {Blob}")]
         public static partial void DeadLettered(ILogger logger, int count, string batchId, string blob);
     }
 }

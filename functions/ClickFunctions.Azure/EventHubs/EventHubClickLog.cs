@@ -10,9 +10,11 @@ namespace ClickFunctions.Azure.EventHubs;
 
 /// <summary>
 /// The click log on Event Hubs with group commit: concurrent appends are queued (bounded: appends wait when it is
-/// full), a sender takes everything queued, builds one <see cref="EventDataBatch"/> per partition key and sends each
-/// once; every caller completes only when the send that carried its click succeeded, and gets the exception when it
-/// failed (so the host answers 503 and no redirect). Nothing is acknowledged before Event Hubs acknowledged it.
+/// full), a sender takes everything queued, builds one <see cref="EventDataBatch"/> per partition (the partition is
+/// the click id modulo the partition count, <see cref="ClickPartitions"/>) and sends each once; every caller
+/// completes only when the send that carried its click succeeded, and gets the exception when it failed (so the host
+/// answers 503 and no redirect). Nothing is acknowledged before Event Hubs acknowledged it. A transient failure
+/// (ServerBusy, timeout) is retried with exponential backoff a bounded number of times, each retry counted.
 /// </summary>
 public sealed partial class EventHubClickLog : IClickLog, IAsyncDisposable
 {
@@ -20,7 +22,8 @@ public sealed partial class EventHubClickLog : IClickLog, IAsyncDisposable
 
     private readonly EventHubProducerClient _producer;
     private readonly EventHubClickLogOptions _options;
-    private readonly PartitionKeys _partitionKeys;
+    private readonly Lock _partitionsGate = new();
+    private Task<string[]>? _partitionIds;
     private readonly AzureClickMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger<EventHubClickLog> _logger;
@@ -33,7 +36,6 @@ public sealed partial class EventHubClickLog : IClickLog, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         _producer = producer;
         _options = options.Value;
-        _partitionKeys = new PartitionKeys(_options, time);
         _metrics = metrics;
         _time = time;
         _logger = logger;
@@ -49,7 +51,7 @@ public sealed partial class EventHubClickLog : IClickLog, IAsyncDisposable
     public async ValueTask AppendAsync(ClickEvent click, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(click);
-        var pending = new Pending(click, _partitionKeys.For(click), ClickWireFormat.Encode(click), _time.GetTimestamp());
+        var pending = new Pending(click, ClickWireFormat.Encode(click), _time.GetTimestamp());
         await _queue.Writer.WriteAsync(pending, cancellationToken).ConfigureAwait(false);
         // The click is in the queue: it will be sent whatever this caller does now, but the caller only learns
         // "durable" from the send's outcome.
@@ -84,10 +86,20 @@ public sealed partial class EventHubClickLog : IClickLog, IAsyncDisposable
     {
         try
         {
-            var sends = new List<Task>();
-            foreach (var group in commit.GroupBy(p => p.PartitionKey, StringComparer.Ordinal))
+            string[] partitions;
+            try
             {
-                sends.Add(SendGroupAsync(group.Key, group.ToList()));
+                partitions = await PartitionIdsAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                Fail(commit, "(partition ids)", ex);
+                return;
+            }
+            var sends = new List<Task>();
+            foreach (var group in commit.GroupBy(p => ClickPartitions.IndexOf(p.Click.ClickId, partitions.Length)))
+            {
+                sends.Add(SendGroupAsync(partitions[group.Key], group.ToList()));
             }
             await Task.WhenAll(sends).ConfigureAwait(false);
         }
@@ -97,44 +109,66 @@ public sealed partial class EventHubClickLog : IClickLog, IAsyncDisposable
         }
     }
 
-    private async Task SendGroupAsync(string partitionKey, List<Pending> clicks)
+    /// <summary>The hub's partition ids, asked once (they are fixed for a Standard hub's life); asked again after a failure.</summary>
+    private Task<string[]> PartitionIdsAsync()
+    {
+        lock (_partitionsGate)
+        {
+            if (_partitionIds is null || _partitionIds.IsFaulted || _partitionIds.IsCanceled)
+            {
+                _partitionIds = _producer.GetPartitionIdsAsync();
+            }
+            return _partitionIds;
+        }
+    }
+
+    private async Task SendGroupAsync(string partitionId, List<Pending> clicks)
     {
         int index = 0;
         while (index < clicks.Count)
         {
             var carried = new List<Pending>();
-            try
+            int attempt = 0;
+            while (true)
             {
-                using var batch = await _producer.CreateBatchAsync(new CreateBatchOptions { PartitionKey = partitionKey }).ConfigureAwait(false);
-                while (index < clicks.Count)
+                try
                 {
-                    var pending = clicks[index];
-                    var data = new EventData(pending.Body);
-                    data.Properties[WireFormatProperty] = (int)ClickWireFormat.Version1;
-                    if (!batch.TryAdd(data))
+                    using var batch = await _producer.CreateBatchAsync(new CreateBatchOptions { PartitionId = partitionId }).ConfigureAwait(false);
+                    int next = index;
+                    carried.Clear();
+                    while (next < clicks.Count)
                     {
-                        if (carried.Count == 0)
+                        var pending = clicks[next];
+                        var data = new EventData(pending.Body);
+                        data.Properties[WireFormatProperty] = (int)ClickWireFormat.Version1;
+                        if (!batch.TryAdd(data))
                         {
-                            throw new InvalidOperationException($"A click event of {pending.Body.Length} bytes does not fit in an empty Event Hubs batch.");
+                            if (carried.Count == 0)
+                            {
+                                throw new InvalidOperationException($"A click event of {pending.Body.Length} bytes does not fit in an empty Event Hubs batch.");
+                            }
+                            break;
                         }
-                        break;
+                        carried.Add(pending);
+                        next++;
                     }
-                    carried.Add(pending);
-                    index++;
+                    await _producer.SendAsync(batch).ConfigureAwait(false);
+                    index = next;
+                    break;
                 }
-                await _producer.SendAsync(batch).ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                // Everyone whose click was in this send, or not sent yet, learns it failed.
-                var failed = clicks.Skip(index - carried.Count).ToList();
-                _metrics.PublishFailed(failed.Count);
-                Log.SendFailed(_logger, failed.Count, partitionKey, ex);
-                foreach (var pending in failed)
+                catch (EventHubsException ex) when (ex.IsTransient && attempt < _options.SendRetries)
                 {
-                    pending.Done.TrySetException(new ClickLogUnavailableException("Event Hubs did not acknowledge the click.", ex));
+                    attempt++;
+                    _metrics.PublishRetried(ex.Reason == EventHubsException.FailureReason.ServiceBusy ? "server_busy" : "transient");
+                    Log.SendRetried(_logger, carried.Count, partitionId, attempt, ex.Reason);
+                    await Task.Delay(RetryDelay(attempt), _time).ConfigureAwait(false);
                 }
-                return;
+                catch (Exception ex)
+                {
+                    // Everyone whose click was in this send, or not sent yet, learns it failed.
+                    Fail(clicks.Skip(index).ToList(), partitionId, ex);
+                    return;
+                }
             }
             long now = _time.GetTimestamp();
             _metrics.Published(carried.Count, _time.GetElapsedTime(carried[0].EnqueuedAt, now));
@@ -145,6 +179,23 @@ public sealed partial class EventHubClickLog : IClickLog, IAsyncDisposable
         }
     }
 
+    /// <summary>Exponential backoff with full jitter in [delay/2, delay]: concurrent senders do not retry in lockstep.</summary>
+    private TimeSpan RetryDelay(int attempt)
+    {
+        double ceiling = Math.Min(_options.SendRetryMaxDelay.TotalMilliseconds, _options.SendRetryDelay.TotalMilliseconds * Math.Pow(2, attempt - 1));
+        return TimeSpan.FromMilliseconds(ceiling * (0.5 + (Random.Shared.NextDouble() / 2)));
+    }
+
+    private void Fail(List<Pending> failed, string partitionId, Exception ex)
+    {
+        _metrics.PublishFailed(failed.Count);
+        Log.SendFailed(_logger, failed.Count, partitionId, ex);
+        foreach (var pending in failed)
+        {
+            pending.Done.TrySetException(new ClickLogUnavailableException("Event Hubs did not acknowledge the click.", ex));
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
@@ -152,14 +203,17 @@ public sealed partial class EventHubClickLog : IClickLog, IAsyncDisposable
         _sendSlots.Dispose();
     }
 
-    private sealed record Pending(ClickEvent Click, string PartitionKey, byte[] Body, long EnqueuedAt)
+    private sealed record Pending(ClickEvent Click, byte[] Body, long EnqueuedAt)
     {
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Error, "Event Hubs send of {Count} clicks with partition key {PartitionKey} failed; no redirect is sent for them")]
-        public static partial void SendFailed(ILogger logger, int count, string partitionKey, Exception exception);
+        [LoggerMessage(1, LogLevel.Error, "Event Hubs send of {Count} clicks to partition {PartitionId} failed; no redirect is sent for them")]
+        public static partial void SendFailed(ILogger logger, int count, string partitionId, Exception exception);
+
+        [LoggerMessage(2, LogLevel.Warning, "Event Hubs send of {Count} clicks to partition {PartitionId} failed transiently ({Reason}); retry {Attempt}")]
+        public static partial void SendRetried(ILogger logger, int count, string partitionId, int attempt, EventHubsException.FailureReason reason);
     }
 }

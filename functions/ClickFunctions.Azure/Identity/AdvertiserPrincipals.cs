@@ -18,12 +18,24 @@ public sealed class AdvertiserPrincipalOptions
 {
     public const string Section = "Advertisers";
 
+    /// <summary>
+    /// The platform's own statement that App Service authentication is on: it sets <c>WEBSITE_AUTH_ENABLED=True</c>
+    /// on the app when the Authentication / Authorization feature is enabled (the setting Microsoft.Identity.Web's
+    /// AppServicesAuthenticationInformation reads for the same purpose; "Environment variables and app settings in
+    /// Azure App Service", authentication section). Only then did the front end authenticate the caller and strip
+    /// client-sent <c>X-MS-CLIENT-PRINCIPAL*</c> headers.
+    /// </summary>
+    public const string PlatformAuthenticationSetting = "WEBSITE_AUTH_ENABLED";
+
     public Dictionary<string, AdvertiserPrincipal> Advertisers { get; } = new(StringComparer.Ordinal);
+
+    public bool PlatformAuthenticationEnabled { get; set; }
 
     public static void Bind(AdvertiserPrincipalOptions options, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(configuration);
+        options.PlatformAuthenticationEnabled = string.Equals(configuration[PlatformAuthenticationSetting]?.Trim(), "True", StringComparison.OrdinalIgnoreCase);
         foreach (var advertiser in configuration.GetSection(Section).GetChildren())
         {
             options.Advertisers[advertiser.Key] = new AdvertiserPrincipal { PrincipalId = advertiser[nameof(AdvertiserPrincipal.PrincipalId)] ?? "" };
@@ -34,7 +46,9 @@ public sealed class AdvertiserPrincipalOptions
 /// <summary>
 /// Who is calling, from App Service authentication (Easy Auth): the platform authenticates the caller and passes
 /// <c>X-MS-CLIENT-PRINCIPAL-ID</c> / <c>X-MS-CLIENT-PRINCIPAL</c> to the app, stripping any the client sent. These
-/// headers are trustworthy only behind Easy Auth, which the infra enables with unauthenticated requests refused.
+/// headers are trustworthy only behind Easy Auth, which the infra enables with unauthenticated requests refused; when
+/// the platform does not say authentication is on (<see cref="AdvertiserPrincipalOptions.PlatformAuthenticationSetting"/>),
+/// anyone could send them, so they are ignored and every caller is anonymous (401).
 /// </summary>
 public sealed class AdvertiserPrincipals : IAdvertiserIdentity
 {
@@ -43,10 +57,12 @@ public sealed class AdvertiserPrincipals : IAdvertiserIdentity
     private static readonly string[] ObjectIdClaims = ["http://schemas.microsoft.com/identity/claims/objectidentifier", "oid"];
 
     private readonly Dictionary<string, string> _advertiserByPrincipal;
+    private readonly bool _platformAuthentication;
 
     public AdvertiserPrincipals(IOptions<AdvertiserPrincipalOptions> options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        _platformAuthentication = options.Value.PlatformAuthenticationEnabled;
         _advertiserByPrincipal = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (advertiserId, entry) in options.Value.Advertisers)
         {
@@ -64,6 +80,10 @@ public sealed class AdvertiserPrincipals : IAdvertiserIdentity
     public string? Resolve(HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (!_platformAuthentication)
+        {
+            return null;
+        }
         string? principal = PrincipalId(request.Headers);
         return principal is not null && _advertiserByPrincipal.TryGetValue(principal, out var advertiser) ? advertiser : null;
     }

@@ -47,7 +47,7 @@ public static partial class ClickEndpoints
             request.Method,
             headers.UserAgent,
             headers.Referer,
-            context.Connection.RemoteIpAddress,
+            context.RequestServices.GetService<IClientAddress>() is { } address ? address.Resolve(context) : context.Connection.RemoteIpAddress,
             Purpose(headers));
         CaptureResult result;
         try

@@ -6,14 +6,17 @@ using Microsoft.Azure.Functions.Worker;
 namespace ClickFunctions.Functions;
 
 /// <summary>
-/// Event Hubs trigger, batched: claims, per-minute buckets, ADX ingestion. The trigger checkpoints even when a
-/// function throws, so a failing batch must be retried here: the retry policy re-runs it (indefinitely, with
-/// backoff) until claims and ingestion succeed. Malformed events are dead-lettered by the core, never retried.
+/// Event Hubs trigger, batched: claims, per-minute buckets, ADX ingestion. The aggregator retries a failing batch
+/// itself, a bounded number of times, then sets it aside in the dead-letter container and returns, so the trigger
+/// checkpoints and the partition moves on (docs/decisions/066-bounded-retries-and-dead-lettered-batches.md). The
+/// trigger's retry policy is bounded too: it only runs when even the dead-letter write failed (Blob unavailable);
+/// after it, the trigger checkpoints anyway and reconciliation against Capture recounts the batch.
+/// Malformed events are dead-lettered by the core, never retried.
 /// </summary>
 public sealed class AggregateClicks(ClickAggregator aggregator)
 {
     [Function(nameof(AggregateClicks))]
-    [ExponentialBackoffRetry(-1, "00:00:01", "00:02:00")]
+    [ExponentialBackoffRetry(5, "00:00:05", "00:02:00")]
     public Task RunAsync(
         [EventHubTrigger("%EVENTHUB_NAME%", Connection = "EventHubs", ConsumerGroup = "%EVENTHUB_CONSUMER_GROUP%", IsBatched = true)] EventData[] events,
         FunctionContext context)

@@ -48,25 +48,26 @@ public sealed class EventHubClickLogTests
     }
 
     [Fact]
-    public async Task Concurrent_appends_share_one_send_per_partition_key()
+    public async Task Concurrent_appends_share_one_send_per_partition_and_each_goes_to_its_click_ids_partition()
     {
-        var producer = new RecordingProducer { Gate = new TaskCompletionSource() };
+        var producer = new RecordingProducer { Gate = new TaskCompletionSource(), PartitionCount = 4 };
         await using var log = Log(producer);
         var ct = TestContext.Current.CancellationToken;
         var first = log.AppendAsync(TestClicks.Make("ad-0", "first"), ct).AsTask();
         await WaitUntil(() => producer.SendsStarted == 1);
-        // While the only send slot is busy, 60 clicks for two ads gather into the next commit.
+        // While the only send slot is busy, 60 clicks of two ads gather into the next commit: one send per partition.
         // Each append is in the log's queue when AppendAsync returns (the queue has room), so all 60 wait for the slot.
-        var appends = Enumerable.Range(0, 60).Select(i => log.AppendAsync(TestClicks.Make(i % 2 == 0 ? "ad-1" : "ad-2", $"imp-{i}"), ct).AsTask()).ToList();
+        var clicks = Enumerable.Range(0, 60).Select(i => TestClicks.Make(i % 2 == 0 ? "ad-1" : "ad-2", $"imp-{i}")).ToList();
+        var appends = clicks.Select(c => log.AppendAsync(c, ct).AsTask()).ToList();
         Assert.Equal(1, producer.SendsStarted);
         producer.Gate.SetResult();
         await Task.WhenAll(appends.Append(first));
 
         var sends = producer.Sent.ToList();
-        Assert.Equal(3, sends.Count);
-        Assert.Equal(["ad-0", "ad-1", "ad-2"], sends.Select(s => s.PartitionKey).Order(StringComparer.Ordinal));
-        Assert.Equal(30, sends.Single(s => s.PartitionKey == "ad-1").Events.Count);
-        Assert.Equal(30, sends.Single(s => s.PartitionKey == "ad-2").Events.Count);
+        Assert.Equal(1 + clicks.Select(c => ClickPartitions.IndexOf(c.ClickId, 4)).Distinct().Count(), sends.Count);
+        Assert.All(sends, s => Assert.All(s.Events, e =>
+            Assert.Equal(ClickPartitions.IndexOf(ClickWireFormat.Decode(e.EventBody.ToArray()).ClickId, 4).ToString(System.Globalization.CultureInfo.InvariantCulture), s.PartitionId)));
+        Assert.Equal(61, sends.Sum(s => s.Events.Count));
     }
 
     [Fact]
@@ -85,7 +86,7 @@ public sealed class EventHubClickLogTests
     public async Task A_failed_send_fails_every_caller_whose_click_it_carried_as_transient()
     {
         var producer = new RecordingProducer { Gate = new TaskCompletionSource(), Failure = new EventHubsException(true, "clicks", "service busy", EventHubsException.FailureReason.ServiceBusy) };
-        await using var log = Log(producer);
+        await using var log = Log(producer, o => { o.SendRetries = 1; o.SendRetryDelay = TimeSpan.FromMilliseconds(1); });
         var ct = TestContext.Current.CancellationToken;
         var first = log.AppendAsync(TestClicks.Make("ad-1", "first"), ct).AsTask();
         await WaitUntil(() => producer.SendsStarted == 1);
@@ -141,36 +142,71 @@ public sealed class EventHubClickLogTests
     }
 
     [Fact]
-    public async Task A_configured_hot_ad_is_salted_and_duplicates_of_a_click_share_its_partition_key()
+    public async Task One_ad_with_half_of_all_traffic_spreads_evenly_over_every_partition()
     {
-        var producer = new RecordingProducer();
-        await using var log = Log(producer, o => { o.HotAds.Add("hot"); o.SaltBits = 2; o.MaxConcurrentSends = 4; });
+        // Invariant 3 + finding 2 of issue 11: with the partition key = ad id, this ad alone would put >= 50% of the
+        // traffic on one partition, far beyond one throughput unit at the design load.
+        var hub = new EventHubsFake(TimeProvider.System, partitionCount: 32, throughputUnits: 1_000);
+        await using var log = new EventHubClickLog(hub, Options.Create(new EventHubClickLogOptions { FullyQualifiedNamespace = "ns", EventHubName = "clicks", MaxConcurrentSends = 4 }),
+            TestClicks.Metrics(), TimeProvider.System, NullLogger<EventHubClickLog>.Instance);
         var ct = TestContext.Current.CancellationToken;
-        var clicks = Enumerable.Range(0, 40).Select(i => TestClicks.Make("hot", $"imp-{i}")).ToList();
-        foreach (var click in clicks)
-        {
-            await log.AppendAsync(click, ct);
-        }
-        await log.AppendAsync(clicks[7], ct); // a double click: same click id
-        await log.AppendAsync(TestClicks.Make("cold", "x"), ct);
+        var clicks = Enumerable.Range(0, 6_400).Select(i => TestClicks.Make(i % 2 == 0 ? "hot-ad" : $"ad-{i}", $"imp-{i}")).ToList();
+        await Task.WhenAll(clicks.Select(c => log.AppendAsync(c, ct).AsTask()));
 
-        var keyOf = producer.Sent.SelectMany(s => s.Events.Select(e => (s.PartitionKey, Id: ClickWireFormat.Decode(e.EventBody.ToArray()).ClickId))).ToList();
-        var hotKeys = keyOf.Where(k => k.PartitionKey!.StartsWith("hot#", StringComparison.Ordinal)).Select(k => k.PartitionKey).Distinct().ToList();
-        Assert.Equal(4, hotKeys.Count);
-        Assert.Single(keyOf.Where(k => k.Id == clicks[7].ClickId).Select(k => k.PartitionKey).Distinct());
-        Assert.Contains(keyOf, k => k.PartitionKey == "cold");
+        var perPartition = hub.PartitionIds.Select(hub.Count).ToList();
+        Assert.Equal(6_400, perPartition.Sum());
+        // 200 per partition on average; a hot ad on one partition would make one of them >= 3,200.
+        Assert.All(perPartition, n => Assert.InRange(n, 120, 280));
+        var hotPerPartition = hub.PartitionIds.Select(p => hub.Read(p, 0, int.MaxValue).Count(e => ClickWireFormat.Decode(e.EventBody.ToArray()).AdId == "hot-ad")).ToList();
+        Assert.All(hotPerPartition, n => Assert.InRange(n, 50, 150));
     }
 
     [Fact]
-    public void An_ad_above_the_rate_threshold_is_salted_from_the_next_window_on()
+    public async Task A_double_click_taken_by_two_instances_lands_in_the_partition_of_the_original()
+    {
+        var hub = new EventHubsFake(TimeProvider.System, partitionCount: 32);
+        var ct = TestContext.Current.CancellationToken;
+        var click = TestClicks.Make("ad-1", "imp-42");
+        var later = click with { Timestamp = click.Timestamp.AddSeconds(1) }; // the same impression clicked again
+        // Two instances (two publishers that share nothing but the hub) each take one of the clicks.
+        for (int instance = 0; instance < 2; instance++)
+        {
+            await using var log = new EventHubClickLog(hub, Options.Create(new EventHubClickLogOptions { FullyQualifiedNamespace = "ns", EventHubName = "clicks" }),
+                TestClicks.Metrics(), TimeProvider.System, NullLogger<EventHubClickLog>.Instance);
+            await log.AppendAsync(instance == 0 ? click : later, ct);
+        }
+        string expected = ClickPartitions.IndexOf(click.ClickId, 32).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(2, hub.Count(expected));
+        Assert.Equal(2, hub.PartitionIds.Sum(hub.Count));
+    }
+
+    [Fact]
+    public async Task ServerBusy_is_retried_after_a_backoff_counted_in_the_retries_metric_and_the_click_then_completes()
     {
         var time = new FakeTimeProvider(TestClicks.Noon);
-        var keys = new PartitionKeys(new EventHubClickLogOptions { HotAdClicksPerSecond = 10, HotAdWindow = TimeSpan.FromSeconds(1), SaltBits = 3 }, time);
-        Assert.All(Enumerable.Range(0, 50), i => Assert.Equal("busy", keys.For(TestClicks.Make("busy", $"a{i}"))));
-        Assert.Equal("quiet", keys.For(TestClicks.Make("quiet", "q")));
-        time.Advance(TimeSpan.FromSeconds(1));
-        var click = TestClicks.Make("busy", "later");
-        Assert.Equal(PartitionKeys.Salted("busy", click.ClickId, 3), keys.For(click));
-        Assert.Equal("quiet", keys.For(TestClicks.Make("quiet", "q2")));
+        var hub = new EventHubsFake(time, partitionCount: 1);
+        var meters = TestClicks.Meters();
+        var (listener, seen) = Telemetry.MeterRecorder.Listen(meters);
+        using var _ = listener;
+        await using var log = new EventHubClickLog(hub, Options.Create(new EventHubClickLogOptions { FullyQualifiedNamespace = "ns", EventHubName = "clicks", SendRetries = 3 }),
+            new AzureClickMetrics(meters), time, NullLogger<EventHubClickLog>.Instance);
+        var ct = TestContext.Current.CancellationToken;
+        // Fill the partition's second: 1,000 events.
+        await Task.WhenAll(Enumerable.Range(0, 1_000).Select(i => log.AppendAsync(TestClicks.Make("ad-1", $"fill-{i}"), ct).AsTask()));
+        Assert.Equal(0, hub.ServerBusyAnswers);
+
+        var append = log.AppendAsync(TestClicks.Make("ad-1", "one-too-many"), ct).AsTask();
+        await WaitUntil(() => hub.ServerBusyAnswers == 1);
+        Assert.False(append.IsCompleted); // not acknowledged, not failed: backing off
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        while (!append.IsCompleted)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(100)); // the backoff runs on the injected clock
+            await Task.Delay(5, timeout.Token);
+        }
+        await append;
+        Assert.Equal(1_001, hub.Count("0"));
+        Assert.True(seen["clicks.publish.retries{server_busy}"] >= 1);
+        Assert.False(seen.ContainsKey("clicks.publish.failures"));
     }
 }

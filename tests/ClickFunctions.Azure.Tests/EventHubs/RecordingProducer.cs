@@ -7,13 +7,19 @@ namespace ClickFunctions.Azure.Tests.EventHubs;
 /// <summary>
 /// An <see cref="EventHubProducerClient"/> through the SDK's mocking seams: the protected constructor, the virtual
 /// CreateBatchAsync/SendAsync, and batches from <see cref="EventHubsModelFactory.EventDataBatch"/>.
-/// Sends can be held (to let concurrent appends gather) or made to fail.
+/// Sends can be held (to let concurrent appends gather) or made to fail. It reports <see cref="PartitionCount"/>
+/// partitions and records which partition each send went to.
 /// </summary>
 public sealed class RecordingProducer : EventHubProducerClient
 {
-    private readonly ConcurrentDictionary<EventDataBatch, (List<EventData> Events, string? PartitionKey)> _batches = new();
+    private readonly ConcurrentDictionary<EventDataBatch, (List<EventData> Events, string? PartitionId)> _batches = new();
 
-    public ConcurrentQueue<(string? PartitionKey, IReadOnlyList<EventData> Events)> Sent { get; } = new();
+    public ConcurrentQueue<(string? PartitionId, IReadOnlyList<EventData> Events)> Sent { get; } = new();
+
+    public int PartitionCount { get; set; } = 4;
+
+    public override Task<string[]> GetPartitionIdsAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult(Enumerable.Range(0, PartitionCount).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray());
 
     /// <summary>When set, every send waits for it.</summary>
     public TaskCompletionSource? Gate { get; set; }
@@ -30,7 +36,7 @@ public sealed class RecordingProducer : EventHubProducerClient
     {
         var store = new List<EventData>();
         var batch = EventHubsModelFactory.EventDataBatch(1_000_000, store, options, _ => store.Count < MaxEventsPerBatch);
-        _batches[batch] = (store, options?.PartitionKey);
+        _batches[batch] = (store, options?.PartitionId);
         return new ValueTask<EventDataBatch>(batch);
     }
 
@@ -47,6 +53,6 @@ public sealed class RecordingProducer : EventHubProducerClient
             throw failure;
         }
         _batches.TryRemove(eventBatch, out var sent);
-        Sent.Enqueue((sent.PartitionKey, sent.Events.ToList()));
+        Sent.Enqueue((sent.PartitionId, sent.Events.ToList()));
     }
 }

@@ -13,7 +13,8 @@ using ClickFunctions.Clicks;
 using ClickFunctions.Azure.Aggregation;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Time.Testing;
+using System.Diagnostics.Metrics;
+using ClickFunctions.Azure.Tests.Telemetry;
 
 namespace ClickFunctions.Azure.Tests.Faults;
 
@@ -32,20 +33,22 @@ public sealed class AggregationFaultTests(Azurite azurite) : IAsyncLifetime
 
     public async ValueTask DisposeAsync() => await _adx.DisposeAsync();
 
-    private ClickAggregator Aggregator(HttpPipelinePolicy? tableFault = null)
+    private readonly IMeterFactory _meters = TestClicks.Meters();
+
+    private ClickAggregator Aggregator(HttpPipelinePolicy? tableFault = null, HttpPipelinePosition faultPosition = HttpPipelinePosition.PerRetry)
     {
         var tableOptions = new TableClientOptions();
         tableOptions.Retry.MaxRetries = 0;
         if (tableFault is not null)
         {
-            tableOptions.AddPolicy(tableFault, HttpPipelinePosition.PerRetry);
+            tableOptions.AddPolicy(tableFault, faultPosition);
         }
         var claims = new TableClaimStore(azurite.Tables(tableOptions),
             Options.Create(new TableClaimOptions { TableServiceUri = azurite.TableEndpoint, TablePrefix = _prefix, InitialBackoff = TimeSpan.FromMilliseconds(10) }),
             TestClicks.Clock(), NullLogger<TableClaimStore>.Instance);
         var deadLetters = new BlobDeadLetterWriter(azurite.Blobs().GetBlobContainerClient(_prefix), NullLogger<BlobDeadLetterWriter>.Instance);
-        return new ClickAggregator(new AggregationStep(claims), new KustoBucketSink(_adx.Client(configure: o => o.MaxAttempts = 1)) /* the aggregator's own failure path, without the client's retries */, deadLetters, TestClicks.Metrics(),
-            new FakeTimeProvider(TestClicks.Noon.AddSeconds(5)), NullLogger<ClickAggregator>.Instance);
+        return new ClickAggregator(new AggregationStep(claims), new KustoBucketSink(_adx.Client(configure: o => o.MaxAttempts = 1)) /* the aggregator's own failure path, without the client's retries */, deadLetters, new AzureClickMetrics(_meters),
+            new FixedNow(TestClicks.Noon.AddSeconds(5)), NullLogger<ClickAggregator>.Instance, TestClicks.FastRetries());
     }
 
     /// <summary>10 distinct valid clicks, a double click of the first, a bot, and a malformed event, as the trigger delivers them.</summary>
@@ -96,20 +99,103 @@ public sealed class AggregationFaultTests(Azurite azurite) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_ADX_ingestion_failure_throws_so_the_retry_policy_reruns_the_batch_and_nothing_is_lost()
+    public async Task A_transient_ADX_failure_is_retried_by_the_aggregator_and_nothing_is_lost_or_counted_twice()
     {
         ExpectIngest(status: 503);
-        var aggregator = Aggregator();
-        await Assert.ThrowsAsync<KustoException>(() => aggregator.AggregateAsync(Batch(), "0", TestContext.Current.CancellationToken));
-        Assert.Equal((0L, 0L, 0L), Counted());
-
-        // The retry finds every claim made by the failed attempt and recognises it as its own, so the clicks still count.
         ExpectIngest();
-        await aggregator.AggregateAsync(Batch(), "0", TestContext.Current.CancellationToken);
+        await Aggregator().AggregateAsync(Batch(), "0", TestContext.Current.CancellationToken);
+
+        // The retry found every claim made by the failed attempt and recognised it as its own, so the clicks still count.
         Assert.Empty(_adx.Mismatches);
         Assert.Equal((10L, 2L, 1L), Counted());
         var requests = _adx.Requests.ToList();
+        Assert.Equal(2, requests.Count);
         Assert.Equal(requests[0].Body, requests[1].Body); // the retry wrote exactly what the failed attempt tried to
+        Assert.False(await FailedBatchBlob().ExistsAsync(TestContext.Current.CancellationToken));
+    }
+
+    private global::Azure.Storage.Blobs.BlobClient FailedBatchBlob() =>
+        azurite.Blobs().GetBlobContainerClient(_prefix).GetBlobClient(BlobDeadLetterWriter.FailedBatchPrefix + "0/100-112.jsonl");
+
+    private async Task<List<JsonElement>> FailedBatchLines()
+    {
+        string content = (await FailedBatchBlob().DownloadContentAsync(TestContext.Current.CancellationToken)).Value.Content.ToString();
+        return content.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
+    }
+
+    [Fact]
+    public async Task A_permanent_ADX_error_sets_the_batch_aside_with_its_reason_within_the_bounded_tries_and_the_metric_counts_it()
+    {
+        var (listener, seen) = MeterRecorder.Listen(_meters);
+        using var _ = listener;
+        // 403: the app's identity lost its Ingestor role. Retrying forever would stall the partition (issue 11, finding 4).
+        for (int i = 0; i < 5; i++)
+        {
+            _adx.Expect("POST", IngestPath, 403, """{"error":{"code":"Forbidden","message":"Principal is not authorized to ingest (simulated)."}}""");
+        }
+        var aggregate = Aggregator().AggregateAsync(Batch(), "0", TestContext.Current.CancellationToken);
+        await aggregate.WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken); // returns: the partition moves on
+
+        Assert.Equal(new AggregationRetryOptions().PermanentAttempts, _adx.Requests.Count);
+        var lines = await FailedBatchLines();
+        Assert.Equal(Enumerable.Range(100, 13).Select(i => (long)i), lines.Select(l => l.GetProperty("sequenceNumber").GetInt64()));
+        Assert.All(lines, l => Assert.Contains("403", l.GetProperty("reason").GetString(), StringComparison.Ordinal));
+        Assert.All(lines, l => Assert.StartsWith("permanent", l.GetProperty("reason").GetString(), StringComparison.Ordinal));
+        var properties = await FailedBatchBlob().GetPropertiesAsync(cancellationToken: TestContext.Current.CancellationToken);
+        Assert.StartsWith("permanent", properties.Value.Metadata["reason"], StringComparison.Ordinal);
+        Assert.Equal(1, seen["aggregate.dead_letters{permanent}"]);
+        Assert.Equal(13, seen["aggregate.dead_letters.events{permanent}"]);
+        Assert.Equal(2, seen["aggregate.failures{permanent}"]);
+    }
+
+    [Fact]
+    public async Task A_permanent_Table_Storage_error_sets_the_batch_aside_and_the_partition_moves_on()
+    {
+        var (listener, seen) = MeterRecorder.Listen(_meters);
+        using var _ = listener;
+        // A request signed with a wrong key: Azurite answers 403 AuthorizationFailure, as Table Storage does when the
+        // identity lacks Storage Table Data Contributor.
+        var aggregator = Aggregator(new BreakSignature(), HttpPipelinePosition.BeforeTransport);
+        await aggregator.AggregateAsync(Batch(), "0", TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+
+        Assert.Empty(_adx.Requests); // nothing was ingested: the claims never succeeded
+        var lines = await FailedBatchLines();
+        Assert.Equal(13, lines.Count);
+        Assert.All(lines, l => Assert.Contains("403", l.GetProperty("reason").GetString(), StringComparison.Ordinal));
+        Assert.Equal(1, seen["aggregate.dead_letters{permanent}"]);
+    }
+
+    [Fact]
+    public async Task A_batch_that_stays_throttled_is_set_aside_after_its_bounded_transient_retries_and_lag_is_recorded_on_every_try()
+    {
+        var (listener, seen) = MeterRecorder.Listen(_meters);
+        using var _ = listener;
+        int attempts = TestClicks.FastRetries().TransientAttempts;
+        for (int i = 0; i < attempts; i++)
+        {
+            _adx.Expect("POST", IngestPath, 429, """{"error":{"code":"Throttled","message":"Too many requests (simulated)."}}""");
+        }
+        await Aggregator().AggregateAsync(Batch(), "0", TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+
+        Assert.Equal(attempts, _adx.Requests.Count);
+        Assert.All(await FailedBatchLines(), l => Assert.StartsWith("transient_exhausted", l.GetProperty("reason").GetString(), StringComparison.Ordinal));
+        Assert.Equal(1, seen["aggregate.dead_letters{transient}"]);
+        // A stalled batch still reports lag: every failed try and the final one, each from the batch's first event
+        // (enqueued at noon; the clock says noon + 5 s), in milliseconds.
+        Assert.Equal(attempts + 1, seen.Count("aggregate.lag"));
+        Assert.Equal(5_000, seen.Max("aggregate.lag"));
+    }
+
+    /// <summary>Replaces the request's signature, so the storage emulator refuses it with 403.</summary>
+    private sealed class BreakSignature : HttpPipelineSynchronousPolicy
+    {
+        public override void OnSendingRequest(HttpMessage message)
+        {
+            if (message.Request.Headers.TryGetValue("Authorization", out string? value) && value.StartsWith("SharedKey", StringComparison.Ordinal))
+            {
+                message.Request.Headers.SetValue("Authorization", value[..(value.LastIndexOf(':') + 1)] + Convert.ToBase64String(new byte[32]));
+            }
+        }
     }
 
     [Fact]

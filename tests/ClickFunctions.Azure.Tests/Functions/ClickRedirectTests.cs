@@ -108,9 +108,9 @@ public sealed class ClickRedirectTests : IAsyncLifetime
 
         Assert.Equal(302, context.Response.StatusCode);
         Assert.StartsWith("https://shop.example/landing?cf_click=", context.Response.Headers.Location.ToString(), StringComparison.Ordinal);
-        var (key, events) = Assert.Single(_producer.Sent);
-        Assert.Equal("ad-1", key);
+        var (partition, events) = Assert.Single(_producer.Sent);
         var click = ClickWireFormat.Decode(Assert.Single(events).EventBody.ToArray());
+        Assert.Equal(ClickFunctions.Azure.EventHubs.ClickPartitions.IndexOf(click.ClickId, _producer.PartitionCount).ToString(System.Globalization.CultureInfo.InvariantCulture), partition);
         Assert.Equal("198.51.100.0", click.TruncatedIp);
     }
 

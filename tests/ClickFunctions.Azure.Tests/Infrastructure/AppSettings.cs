@@ -22,6 +22,8 @@ public static class AppSettings
         ["Reconcile:CaptureWindow"] = "00:05:00",
         ["Reconcile:AllowedLateness"] = "00:10:00",
         ["Advertisers:adv-1:PrincipalId"] = "11111111-1111-1111-1111-111111111111",
+        // What the platform sets when App Service authentication is on (the infra turns it on).
+        ["WEBSITE_AUTH_ENABLED"] = "True",
     };
 
     public static string[] AsArgs(IDictionary<string, string> settings) =>

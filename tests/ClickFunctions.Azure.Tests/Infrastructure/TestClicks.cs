@@ -25,4 +25,11 @@ public static class TestClicks
     public static IMeterFactory Meters() => new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
 
     public static AzureClickMetrics Metrics() => new(Meters());
+
+    /// <summary>The aggregator's retry budget with millisecond backoff, so retry tests run fast.</summary>
+    public static Aggregation.AggregationRetryOptions FastRetries() => new()
+    {
+        InitialBackoff = TimeSpan.FromMilliseconds(1),
+        MaxBackoff = TimeSpan.FromMilliseconds(5),
+    };
 }

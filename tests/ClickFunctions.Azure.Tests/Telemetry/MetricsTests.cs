@@ -16,35 +16,7 @@ namespace ClickFunctions.Azure.Tests.Telemetry;
 /// <summary>The metric names the workbook and alerts use, on the "ClickFunctions" meter the exporter exports.</summary>
 public sealed class MetricsTests(Azurite azurite)
 {
-    // Only this test's meters: the listener is process-wide, and other tests in this assembly run in parallel.
-    private static (MeterListener Listener, ConcurrentDictionary<string, double> Seen) Listen(IMeterFactory meters)
-    {
-        var seen = new ConcurrentDictionary<string, double>();
-        var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Name == ClickMetrics.MeterName && ReferenceEquals(instrument.Meter.Scope, meters))
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((i, v, tags, _) => seen.AddOrUpdate(Key(i, tags), v, (_, old) => old + v));
-        listener.SetMeasurementEventCallback<double>((i, v, tags, _) => seen.AddOrUpdate(Key(i, tags), v, (_, old) => old + v));
-        listener.Start();
-        return (listener, seen);
-    }
-
-    private static string Key(Instrument instrument, ReadOnlySpan<KeyValuePair<string, object?>> tags)
-    {
-        foreach (var tag in tags)
-        {
-            if (tag.Key == "reason")
-            {
-                return instrument.Name + "{" + tag.Value + "}";
-            }
-        }
-        return instrument.Name;
-    }
+    private static (MeterListener Listener, MeterRecorder Seen) Listen(IMeterFactory meters) => MeterRecorder.Listen(meters);
 
     [Fact]
     public async Task Aggregation_records_batch_size_duplicates_invalid_by_reason_lag_and_ingestion_failures()
@@ -59,8 +31,8 @@ public sealed class MetricsTests(Azurite azurite)
         var aggregator = new ClickFunctions.Azure.Aggregation.ClickAggregator(new ClickFunctions.Aggregation.AggregationStep(claims),
             new ClickFunctions.Azure.Kusto.KustoBucketSink(adx.Client(configure: o => o.MaxAttempts = 1)),
             new ClickFunctions.Azure.DeadLetters.BlobDeadLetterWriter(azurite.Blobs().GetBlobContainerClient("m" + Guid.NewGuid().ToString("N")[..12]), NullLogger<ClickFunctions.Azure.DeadLetters.BlobDeadLetterWriter>.Instance),
-            new AzureClickMetrics(meters), new Microsoft.Extensions.Time.Testing.FakeTimeProvider(TestClicks.Noon.AddSeconds(30)),
-            NullLogger<ClickFunctions.Azure.Aggregation.ClickAggregator>.Instance);
+            new AzureClickMetrics(meters), new FixedNow(TestClicks.Noon.AddSeconds(30)),
+            NullLogger<ClickFunctions.Azure.Aggregation.ClickAggregator>.Instance, TestClicks.FastRetries());
         var batch = new[]
         {
             new ClickFunctions.Ports.RawEvent("0", 1, TestClicks.Noon, ClickWireFormat.Encode(TestClicks.Make("ad-1", "a"))),
@@ -68,16 +40,19 @@ public sealed class MetricsTests(Azurite azurite)
             new ClickFunctions.Ports.RawEvent("0", 3, TestClicks.Noon.AddSeconds(10), ClickWireFormat.Encode(TestClicks.Make("ad-1", "b", reason: ClickFunctions.Clicks.ClickReason.BotUserAgent))),
         };
         adx.Expect("POST", "/v1/rest/ingest/clicks/ClickBuckets?streamFormat=MultiJson&mappingName=ClickBucketsJson", 500, """{"error":{"code":"InternalServiceError","message":"boom"}}""");
-        await Assert.ThrowsAsync<ClickFunctions.Azure.Kusto.KustoException>(() => aggregator.AggregateAsync(batch, TestContext.Current.CancellationToken));
         adx.Expect("POST", "/v1/rest/ingest/clicks/ClickBuckets?streamFormat=MultiJson&mappingName=ClickBucketsJson", 200, """{"Tables":[]}""");
+        // The 500 is transient: the aggregator retries the batch itself, after its backoff.
         await aggregator.AggregateAsync(batch, TestContext.Current.CancellationToken);
 
-        Assert.Equal(6, seen["aggregate.batch_size"]);
+        Assert.Equal(3, seen["aggregate.batch_size"]);
+        Assert.Equal(1, seen["aggregate.failures{transient}"]);
         Assert.Equal(1, seen["aggregate.ingestion.failures"]);
         Assert.Equal(1, seen["aggregate.duplicates"]);
         Assert.Equal(1, seen["clicks.invalid{duplicate}"]);
         Assert.Equal(1, seen["clicks.invalid{bot_user_agent}"]);
-        Assert.Equal(20, seen["aggregate.lag"]); // now - newest enqueued time, in seconds
+        // In milliseconds (the alert's unit): the failed attempt records the age of the batch's first event (30 s),
+        // the successful one the age of the newest consumed event (20 s).
+        Assert.Equal(50_000, seen["aggregate.lag"]);
     }
 
     [Fact]

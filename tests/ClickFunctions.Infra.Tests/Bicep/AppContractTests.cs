@@ -21,9 +21,8 @@ public sealed class AppContractTests
 
         var expected = sample["Values"]!.AsObject().Select(p => p.Key)
             .Where(name => !NotAppSettingsInAzure.ContainsKey(name))
-            // Per-deployment data, not template settings: advertiser principals (docs/deploy.md) and the hot-ad list.
-            .Where(name => !name.StartsWith("Advertisers__", StringComparison.Ordinal)
-                && !name.StartsWith("EventHubs__HotAds__", StringComparison.Ordinal))
+            // Per-deployment data, not template settings: advertiser principals (docs/deploy.md).
+            .Where(name => !name.StartsWith("Advertisers__", StringComparison.Ordinal))
             .ToList();
 
         Assert.NotEmpty(expected);
@@ -49,7 +48,7 @@ public sealed class AppContractTests
         string[] fixedSettings =
         [
             "AzureWebJobsStorage__credential", "EventHubs__credential", "EventHubs__QueueCapacity", "EventHubs__MaxClicksPerCommit",
-            "EventHubs__MaxConcurrentSends", "EventHubs__HotAdClicksPerSecond", "EventHubs__HotAdWindow", "EventHubs__SaltBits",
+            "EventHubs__MaxConcurrentSends",
             "Claims__TablePrefix", "Claims__PartitionKeyDigits", "Reconcile__AllowedLateness", "Reconcile__Span", "RECONCILE_SCHEDULE",
             "Kusto__Application", "Kusto__QueryTimeout", "Clicks__ClickIdParameter", "Dedup__Horizon",
         ];

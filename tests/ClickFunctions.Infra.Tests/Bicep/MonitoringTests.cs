@@ -10,7 +10,8 @@ public sealed class MonitoringTests
     [
         "clicks.recorded", "clicks.rejected", "clicks.invalid", "clicks.publish.latency", "clicks.publish.failures",
         "clicks.publish.batch_size", "aggregate.batch_size", "aggregate.duplicates", "aggregate.ingestion.failures",
-        "aggregate.lag", "reconcile.drift", "reconcile.gaps",
+        "aggregate.lag", "reconcile.drift", "reconcile.gaps", "clicks.publish.retries", "aggregate.failures",
+        "aggregate.dead_letters", "aggregate.backlog",
     ];
 
     [Theory]
@@ -41,6 +42,7 @@ public sealed class MonitoringTests
     [InlineData("clicks.publish.failures")]
     [InlineData("aggregate.ingestion.failures")]
     [InlineData("aggregate.lag")]
+    [InlineData("aggregate.dead_letters")]
     [InlineData("reconcile.drift")]
     [InlineData("resultCode) >= 500")]
     public async Task An_alert_watches(string signal)
