@@ -141,43 +141,26 @@ public sealed class DuckDbClickStoreTests : IDisposable
         Assert.Equal([recent], reopened.LoadClaims(Day.AddDays(-3)));
     }
 
-    /// <summary>The ad key of schema version 1: FNV-1a 64 over the UTF-16 code units of "advertiser\nad".</summary>
-    private static ulong LegacyAdKey(string advertiserId, string adId)
-    {
-        ulong hash = 14695981039346656037;
-        foreach (char c in advertiserId + "\n" + adId)
-        {
-            hash = (hash ^ c) * 1099511628211;
-        }
-        return hash;
-    }
-
-    // Found once with a Pollard-rho collision search with distinguished points (a small C program): candidates
-    // "acme\nad-" or "globex\nad-" followed by 11 characters of [A-Za-z0-9_-] drawn from a 64-bit state, the state
-    // stepped by the FNV-1a 64 hash itself; the first cross-advertiser collision came after ~9.9e9 hash evaluations
-    // (about 8 minutes on one core).
-    private const string AcmeAd = "ad-KvldelJWGPC", GlobexAd = "ad-S9gnmSUkJAF";
-
     [Fact]
     public async Task Two_advertisers_ads_whose_old_hash_keys_collide_stay_two_ads_each_seen_only_by_its_advertiser()
     {
-        Assert.Equal(0xd5c2f82ff877b08eUL, LegacyAdKey("acme", AcmeAd));
-        Assert.Equal(LegacyAdKey("acme", AcmeAd), LegacyAdKey("globex", GlobexAd));
+        Assert.Equal(CollidingAds.Key, CollidingAds.LegacyAdKey("acme", CollidingAds.AcmeAd));
+        Assert.Equal(CollidingAds.LegacyAdKey("acme", CollidingAds.AcmeAd), CollidingAds.LegacyAdKey("globex", CollidingAds.GlobexAd));
         using var store = Open();
-        store.Commit(Batch(Buckets(("acme", AcmeAd, Day.AddMinutes(1), 3, 1))));
-        store.Commit(Batch(Buckets(("globex", GlobexAd, Day.AddMinutes(1), 5, 0), ("acme", AcmeAd, Day.AddMinutes(2), 1, 0)), 1));
+        store.Commit(Batch(Buckets(("acme", CollidingAds.AcmeAd, Day.AddMinutes(1), 3, 1))));
+        store.Commit(Batch(Buckets(("globex", CollidingAds.GlobexAd, Day.AddMinutes(1), 5, 0), ("acme", CollidingAds.AcmeAd, Day.AddMinutes(2), 1, 0)), 1));
         var ct = TestContext.Current.CancellationToken;
         var range = new TimeRange(Day, Day.AddDays(1));
 
         foreach (var granularity in new[] { Granularity.Minute, Granularity.Hour, Granularity.Day })
         {
-            Assert.Equal(new ClickTotals(4, 1), (await store.GetAdClicksAsync(Query(granularity, Day, Day.AddDays(1), AcmeAd, "acme"), ct))!.Total);
-            Assert.Equal(new ClickTotals(5, 0), (await store.GetAdClicksAsync(Query(granularity, Day, Day.AddDays(1), GlobexAd, "globex"), ct))!.Total);
-            Assert.Null(await store.GetAdClicksAsync(Query(granularity, Day, Day.AddDays(1), GlobexAd, "acme"), ct));
-            Assert.Null(await store.GetAdClicksAsync(Query(granularity, Day, Day.AddDays(1), AcmeAd, "globex"), ct));
+            Assert.Equal(new ClickTotals(4, 1), (await store.GetAdClicksAsync(Query(granularity, Day, Day.AddDays(1), CollidingAds.AcmeAd, "acme"), ct))!.Total);
+            Assert.Equal(new ClickTotals(5, 0), (await store.GetAdClicksAsync(Query(granularity, Day, Day.AddDays(1), CollidingAds.GlobexAd, "globex"), ct))!.Total);
+            Assert.Null(await store.GetAdClicksAsync(Query(granularity, Day, Day.AddDays(1), CollidingAds.GlobexAd, "acme"), ct));
+            Assert.Null(await store.GetAdClicksAsync(Query(granularity, Day, Day.AddDays(1), CollidingAds.AcmeAd, "globex"), ct));
         }
-        Assert.Equal([new AdTotals(AcmeAd, "cmp-1", 4, 1)], (await store.ListAdsAsync(new AdvertiserAdsQuery("acme", range), ct)).Ads);
-        Assert.Equal([new AdTotals(GlobexAd, "cmp-1", 5, 0)], (await store.ListAdsAsync(new AdvertiserAdsQuery("globex", range), ct)).Ads);
+        Assert.Equal([new AdTotals(CollidingAds.AcmeAd, "cmp-1", 4, 1)], (await store.ListAdsAsync(new AdvertiserAdsQuery("acme", range), ct)).Ads);
+        Assert.Equal([new AdTotals(CollidingAds.GlobexAd, "cmp-1", 5, 0)], (await store.ListAdsAsync(new AdvertiserAdsQuery("globex", range), ct)).Ads);
     }
 
     [Fact]
@@ -199,19 +182,7 @@ public sealed class DuckDbClickStoreTests : IDisposable
     [Fact]
     public void A_store_of_the_unversioned_hash_keyed_schema_is_refused_with_how_to_rebuild_it_from_the_log()
     {
-        using (var connection = new DuckDB.NET.Data.DuckDBConnection($"Data Source={StorePath}"))
-        {
-            connection.Open();
-            using var command = connection.CreateCommand();
-            // The shape schema version 1 created (its rollups and its ads table keyed by the FNV-1a ad key).
-            command.CommandText = """
-                CREATE TABLE clicks_minute (k HUGEINT PRIMARY KEY, page HUGEINT NOT NULL, advertiser_id VARCHAR NOT NULL, campaign_id VARCHAR NOT NULL,
-                    ad_id VARCHAR NOT NULL, bucket_start TIMESTAMP NOT NULL, clicks BIGINT NOT NULL, invalid_clicks BIGINT NOT NULL);
-                CREATE TABLE ads (ad_key BIGINT PRIMARY KEY, advertiser_id VARCHAR NOT NULL, ad_id VARCHAR NOT NULL, campaign_id VARCHAR NOT NULL);
-                INSERT INTO ads VALUES (1, 'adv-1', 'ad-1', 'cmp-1');
-                """;
-            command.ExecuteNonQuery();
-        }
+        LegacyStore.CreateVersion1(StorePath);
 
         var refused = Assert.Throws<StoreVersionException>(Open);
 

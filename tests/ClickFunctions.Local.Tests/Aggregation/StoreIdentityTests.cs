@@ -7,7 +7,6 @@ using ClickFunctions.Embedded.Log;
 using ClickFunctions.Hosting.Http;
 using ClickFunctions.Queries;
 using ClickFunctions.Signing;
-using DuckDB.NET.Data;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ClickFunctions.Tests.Aggregation;
@@ -21,23 +20,6 @@ public sealed class StoreIdentityTests : IDisposable
 {
     private readonly string _dataDirectory = Directory.CreateTempSubdirectory("cf-store-identity-").FullName;
     private readonly TestKeys _keys = TestKeys.Create();
-
-    /// <summary>The ad key of store schema version 1: FNV-1a 64 over the UTF-16 code units of "advertiser\nad".</summary>
-    private static ulong LegacyAdKey(string advertiserId, string adId)
-    {
-        ulong hash = 14695981039346656037;
-        foreach (char c in advertiserId + "\n" + adId)
-        {
-            hash = (hash ^ c) * 1099511628211;
-        }
-        return hash;
-    }
-
-    // Found once with a Pollard-rho collision search with distinguished points (a small C program): candidates
-    // "acme\nad-" or "globex\nad-" followed by 11 characters of [A-Za-z0-9_-] drawn from a 64-bit state, the state
-    // stepped by the FNV-1a 64 hash itself; the first cross-advertiser collision came after ~9.9e9 hash evaluations
-    // (about 8 minutes on one core).
-    private const string AcmeAd = "ad-KvldelJWGPC", GlobexAd = "ad-S9gnmSUkJAF";
 
     private static readonly Dictionary<string, string> Keys = new()
     {
@@ -77,31 +59,31 @@ public sealed class StoreIdentityTests : IDisposable
     [Fact]
     public async Task Two_advertisers_ads_whose_old_hash_keys_collide_each_see_only_their_own_clicks_through_the_query_api()
     {
-        Assert.Equal(LegacyAdKey("acme", AcmeAd), LegacyAdKey("globex", GlobexAd)); // the collision is real under the old key
+        Assert.Equal(CollidingAds.LegacyAdKey("acme", CollidingAds.AcmeAd), CollidingAds.LegacyAdKey("globex", CollidingAds.GlobexAd)); // the collision is real under the old key
         var ct = TestContext.Current.CancellationToken;
         var from = TimeBuckets.FloorToMinute(DateTimeOffset.UtcNow);
         await using var host = await LocalHostProcess.StartAsync(_dataDirectory, _keys, Environment, ct);
         using var client = host.CreateClient();
         for (int i = 0; i < 3; i++)
         {
-            Assert.Equal(HttpStatusCode.Found, await QueryApi.ClickAsync(client, ClickPath("acme", AcmeAd, "cmp-a", "imp-" + i), ct));
+            Assert.Equal(HttpStatusCode.Found, await QueryApi.ClickAsync(client, ClickPath("acme", CollidingAds.AcmeAd, "cmp-a", "imp-" + i), ct));
         }
         for (int i = 0; i < 2; i++)
         {
-            Assert.Equal(HttpStatusCode.Found, await QueryApi.ClickAsync(client, ClickPath("globex", GlobexAd, "cmp-g", "imp-" + i), ct));
+            Assert.Equal(HttpStatusCode.Found, await QueryApi.ClickAsync(client, ClickPath("globex", CollidingAds.GlobexAd, "cmp-g", "imp-" + i), ct));
         }
         var to = TimeBuckets.FloorToMinute(DateTimeOffset.UtcNow).AddMinutes(2);
 
-        await WaitForClicksAsync(client, "acme", AcmeAd, from, to, 3, ct);
-        await WaitForClicksAsync(client, "globex", GlobexAd, from, to, 2, ct);
+        await WaitForClicksAsync(client, "acme", CollidingAds.AcmeAd, from, to, 3, ct);
+        await WaitForClicksAsync(client, "globex", CollidingAds.GlobexAd, from, to, 2, ct);
 
-        Assert.Equal(HttpStatusCode.NotFound, (await AdClicksAsync(client, "acme", GlobexAd, from, to, ct)).Status);
-        Assert.Equal(HttpStatusCode.NotFound, (await AdClicksAsync(client, "globex", AcmeAd, from, to, ct)).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await AdClicksAsync(client, "acme", CollidingAds.GlobexAd, from, to, ct)).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await AdClicksAsync(client, "globex", CollidingAds.AcmeAd, from, to, ct)).Status);
         using var acme = new HttpRequestMessage(HttpMethod.Get, $"/api/advertisers/acme/ads?from={QueryApi.Iso(from)}&to={QueryApi.Iso(to)}");
         acme.Headers.Add(ApiKeyAdvertiserIdentity.HeaderName, Keys["acme"]);
         using var listing = await client.SendAsync(acme, ct);
         var ads = await listing.Content.ReadFromJsonAsync(QueryJson.Default.AdvertiserAds, ct);
-        Assert.Equal([new AdTotals(AcmeAd, "cmp-a", 3, 0)], ads!.Ads);
+        Assert.Equal([new AdTotals(CollidingAds.AcmeAd, "cmp-a", 3, 0)], ads!.Ads);
     }
 
     [Fact]
@@ -145,18 +127,7 @@ public sealed class StoreIdentityTests : IDisposable
             await log.AppendAsync(new ClickEvent(ClickId.FromImpression("adv-1", "ad-a", "imp-1"), from.AddMinutes(1), "ad-a", "adv-1", "cmp-1", ClickReason.Valid, "", "203.0.113.0", default), ct);
         }
         string store = Path.Combine(_dataDirectory, "clicks.duckdb");
-        using (var connection = new DuckDBConnection($"Data Source={store}"))
-        {
-            connection.Open();
-            using var command = connection.CreateCommand();
-            // What schema version 1 created: rollups and an ads table keyed by the FNV-1a ad key.
-            command.CommandText = """
-                CREATE TABLE clicks_minute (k HUGEINT PRIMARY KEY, page HUGEINT NOT NULL, advertiser_id VARCHAR NOT NULL, campaign_id VARCHAR NOT NULL,
-                    ad_id VARCHAR NOT NULL, bucket_start TIMESTAMP NOT NULL, clicks BIGINT NOT NULL, invalid_clicks BIGINT NOT NULL);
-                CREATE TABLE ads (ad_key BIGINT PRIMARY KEY, advertiser_id VARCHAR NOT NULL, ad_id VARCHAR NOT NULL, campaign_id VARCHAR NOT NULL);
-                """;
-            command.ExecuteNonQuery();
-        }
+        LegacyStore.CreateVersion1(store);
 
         var reconcile = await ReconcileAsync(from, from.AddMinutes(5), ct);
         var host = await Assert.ThrowsAsync<InvalidOperationException>(() => LocalHostProcess.StartAsync(_dataDirectory, _keys, Environment, ct));
