@@ -1,11 +1,6 @@
-using ClickFunctions.Aggregation;
-using ClickFunctions.Embedded.Consumer;
+using ClickFunctions.Embedded;
 using ClickFunctions.Embedded.Log;
-using ClickFunctions.Embedded.Reconciliation;
-using ClickFunctions.Embedded.Store;
-using ClickFunctions.Hosting;
 using ClickFunctions.Hosting.Http;
-using ClickFunctions.Ports;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
@@ -13,12 +8,12 @@ namespace ClickFunctions.Local;
 
 public static class LocalHostExtensions
 {
-    /// <summary>The embedded shape: the shared core plus the local log, under one data directory.</summary>
+    /// <summary>The embedded shape (<see cref="EmbeddedAdaptersExtensions.AddEmbeddedAdapters"/>) served by Kestrel, with development keys, a start-up banner and Prometheus metrics.</summary>
     public static WebApplicationBuilder AddLocalHost(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        string dataDirectory = LocalPaths.DataDirectory(builder.Configuration);
-        Directory.CreateDirectory(dataDirectory);
+        var paths = EmbeddedPaths.From(builder.Configuration);
+        Directory.CreateDirectory(paths.DataDirectory);
         if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
         {
             builder.WebHost.UseUrls(LocalPaths.DefaultUrl);
@@ -26,47 +21,12 @@ public static class LocalHostExtensions
         // Per-request framework logs at Information would cost more than the click itself.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
-        var notes = DevKeys.Apply(builder.Configuration, dataDirectory);
-        builder.AddClickFunctionsCore();
-
-        var services = builder.Services;
-        services.AddOptions<LocalLogOptions>()
-            .BindConfiguration("LocalLog")
-            .Configure(o => o.Directory = string.IsNullOrEmpty(o.Directory) ? Path.Combine(dataDirectory, "log") : Path.GetFullPath(o.Directory))
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
-        services.AddSingleton(sp => new LocalClickLog(
-            sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<LocalLogOptions>>().Value,
-            sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILoggerFactory>()));
-        services.AddSingleton<IClickLog>(sp => sp.GetRequiredService<LocalClickLog>());
-        builder.AddEmbeddedAggregation(dataDirectory);
-        builder.AddEmbeddedReconciliation(dataDirectory);
-        services.AddSingleton(new StartupNotes(dataDirectory, notes));
-        services.AddHostedService<StartupBanner>();
+        var notes = DevKeys.Apply(builder.Configuration, paths.DataDirectory);
+        builder.AddEmbeddedAdapters();
+        builder.Services.AddSingleton(new StartupNotes(paths.DataDirectory, notes));
+        builder.Services.AddHostedService<StartupBanner>();
         builder.AddLocalTelemetry();
         return builder;
-    }
-
-    /// <summary>The embedded read side: the DuckDB store, in-memory claims, the log consumer and the API-key query API.</summary>
-    private static void AddEmbeddedAggregation(this WebApplicationBuilder builder, string dataDirectory)
-    {
-        var services = builder.Services;
-        services.AddOptions<DedupOptions>().BindConfiguration(DedupOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<ClickStoreOptions>()
-            .BindConfiguration(ClickStoreOptions.Section)
-            .Configure(o => o.Path = string.IsNullOrEmpty(o.Path) ? Path.Combine(dataDirectory, ClickStoreOptions.FileName) : Path.GetFullPath(o.Path))
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
-        services.AddOptions<ClickConsumerOptions>().BindConfiguration(ClickConsumerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton(sp => new DuckDbClickStore(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<ClickStoreOptions>>().Value));
-        services.AddSingleton<IClickQueries>(sp => sp.GetRequiredService<DuckDbClickStore>());
-        services.AddSingleton(sp => new EmbeddedClaimStore(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<DedupOptions>>().Value.Horizon));
-        services.AddSingleton<IClaimStore>(sp => sp.GetRequiredService<EmbeddedClaimStore>());
-        services.AddSingleton<ClickConsumer>();
-        services.AddHostedService(sp => sp.GetRequiredService<ClickConsumer>());
-        builder.AddApiKeyAdvertisers();
-        builder.AddQueryApi();
     }
 
     public static WebApplication MapLocalHost(this WebApplication app)

@@ -1,20 +1,11 @@
+using ClickFunctions.Embedded;
+
 namespace ClickFunctions.Local;
 
+/// <summary>The local host's address and the configuration its CLI commands read; the data paths are <see cref="EmbeddedPaths"/>.</summary>
 public static class LocalPaths
 {
-    /// <summary>Command-line <c>--data-dir</c> (configuration key <c>data-dir</c>); default <c>.data</c> under the working directory.</summary>
-    public const string DataDirectoryKey = "data-dir";
-
-    public const string DefaultDataDirectory = ".data";
-
     public const string DefaultUrl = "http://localhost:7071";
-
-    public static string DataDirectory(IConfiguration configuration)
-    {
-        ArgumentNullException.ThrowIfNull(configuration);
-        string configured = configuration[DataDirectoryKey] is { Length: > 0 } dir ? dir : DefaultDataDirectory;
-        return Path.GetFullPath(configured);
-    }
 
     /// <summary>
     /// The configuration the CLI commands read, as the host does: appsettings.json in the working directory, then
@@ -27,7 +18,8 @@ public static class LocalPaths
         configuration.AddEnvironmentVariables();
         if (dataDirectory is not null)
         {
-            configuration[DataDirectoryKey] = dataDirectory;
+            // A source, not an indexer write: a write lands in the providers, and a later source (a host builder adds some) rebuilds them without it.
+            configuration.AddInMemoryCollection([new(EmbeddedPaths.DataDirectoryKey, dataDirectory)]);
         }
         return configuration;
     }

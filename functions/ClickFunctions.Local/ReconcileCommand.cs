@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using ClickFunctions.Aggregation;
+using ClickFunctions.Embedded;
 using ClickFunctions.Embedded.Log;
 using ClickFunctions.Embedded.Reconciliation;
 using ClickFunctions.Embedded.Store;
@@ -26,7 +27,7 @@ public static class ReconcileCommand
     {
         var from = new Option<string>("--from") { Description = "Window start, ISO-8601 UTC on a whole minute (inclusive)", Required = true };
         var to = new Option<string>("--to") { Description = "Window end, ISO-8601 UTC on a whole minute (exclusive)", Required = true };
-        var dataDir = new Option<string?>("--data-dir") { Description = $"Data directory of the host (default {LocalPaths.DefaultDataDirectory}); the host must not be running on it" };
+        var dataDir = new Option<string?>("--data-dir") { Description = $"Data directory of the host (default {EmbeddedPaths.DefaultDataDirectory}); the host must not be running on it" };
         var command = new RootCommand("Recounts a window of clicks from the local log and corrects the store (or rebuilds a deleted store).") { from, to, dataDir };
         command.SetAction((result, cancellationToken) => RunAsync(result.GetValue(from)!, result.GetValue(to)!, result.GetValue(dataDir), cancellationToken));
         return await command.Parse(args).InvokeAsync().ConfigureAwait(false);
@@ -49,32 +50,35 @@ public static class ReconcileCommand
             return BadArguments;
         }
 
-        var configuration = LocalPaths.CliConfiguration(dataDir);
-        string dataDirectory = LocalPaths.DataDirectory(configuration);
-        var options = new ReconcileOptions();
-        EmbeddedReconciliationExtensions.LocalDefaults(options);
-        configuration.GetSection(ReconcileOptions.Section).Bind(options);
-        var dedup = configuration.GetSection(DedupOptions.Section).Get<DedupOptions>() ?? new DedupOptions();
-        var invalid = new DataAnnotationValidateOptions<ReconcileOptions>(null).Validate(null, options);
-        var invalidDedup = new DataAnnotationValidateOptions<DedupOptions>(null).Validate(null, dedup);
-        if (invalid.Failed || invalidDedup.Failed)
+        // The embedded wiring, built but not started: none of the host's background services (consumer, periodic
+        // reconciler) run, and only what this command resolves is created.
+        var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Configuration = LocalPaths.CliConfiguration(dataDir) });
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.AddEmbeddedAdapters();
+        using var host = builder.Build();
+        var services = host.Services;
+        var paths = services.GetRequiredService<EmbeddedPaths>();
+        TimeSpan horizon;
+        try
         {
-            Console.Error.WriteLine(invalid.Failed ? invalid.FailureMessage : invalidDedup.FailureMessage);
+            _ = services.GetRequiredService<IOptions<ReconcileOptions>>().Value;
+            horizon = services.GetRequiredService<IOptions<DedupOptions>>().Value.Horizon;
+        }
+        catch (OptionsValidationException e)
+        {
+            Console.Error.WriteLine(e.Message);
             return BadArguments;
         }
-        string logDirectory = configuration["LocalLog:Directory"] is { Length: > 0 } log ? Path.GetFullPath(log) : Path.Combine(dataDirectory, "log");
-        string storePath = configuration[$"{ClickStoreOptions.Section}:Path"] is { Length: > 0 } path ? Path.GetFullPath(path) : Path.Combine(dataDirectory, ClickStoreOptions.FileName);
-        if (LocalClickLog.PartitionsIn(logDirectory).Count == 0)
+        if (LocalClickLog.PartitionsIn(paths.LogDirectory).Count == 0)
         {
-            Console.Error.WriteLine($"No click log at {logDirectory}: nothing to recount from.");
+            Console.Error.WriteLine($"No click log at {paths.LogDirectory}: nothing to recount from.");
             return Unreadable;
         }
 
-        var storeOptions = new ClickStoreOptions { Path = storePath };
         DuckDbClickStore store;
         try
         {
-            store = new DuckDbClickStore(storeOptions);
+            store = services.GetRequiredService<DuckDbClickStore>();
         }
         catch (StoreVersionException e)
         {
@@ -83,53 +87,49 @@ public static class ReconcileCommand
         }
         catch (DuckDBException e)
         {
-            Console.Error.WriteLine($"Cannot open the store {storePath}: {e.Message}");
+            Console.Error.WriteLine($"Cannot open the store {paths.StorePath}: {e.Message}");
             Console.Error.WriteLine("Is the host running on this data directory? DuckDB allows one writing process: stop the host, then reconcile (the running host reconciles closed windows by itself).");
             return StoreInUse;
         }
-        using (store)
+        var time = services.GetRequiredService<TimeProvider>();
+        var source = services.GetRequiredService<LocalLogRawSource>();
+        var reports = services.GetRequiredService<ReconcileReports>();
+        var reconciliation = services.GetRequiredService<EmbeddedReconciliation>();
+        try
         {
-            using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true));
-            var time = TimeProvider.System;
-            var source = new LocalLogRawSource(logDirectory);
-            var reconciler = new Reconciler(source, new DuckDbBucketCorrections(store), options, dedup.Horizon, time);
-            var reports = new ReconcileReports(Path.Combine(dataDirectory, ReconcileReports.DirectoryName), time);
-            var reconciliation = new EmbeddedReconciliation(reconciler, reports, loggers.CreateLogger<EmbeddedReconciliation>());
-            try
+            if (store.IsEmpty())
             {
-                if (store.IsEmpty())
+                var rebuild = await new StoreRebuild(source, reports, reconciliation, horizon, time)
+                    .RunAsync(store, services.GetRequiredService<IOptions<ClickStoreOptions>>().Value, from, to, cancellationToken).ConfigureAwait(false);
+                switch (rebuild.Outcome)
                 {
-                    var rebuild = await new StoreRebuild(source, reports, reconciliation, dedup.Horizon, time).RunAsync(store, storeOptions, from, to, cancellationToken).ConfigureAwait(false);
-                    switch (rebuild.Outcome)
-                    {
-                        case RebuildOutcome.Rebuilt:
-                            Console.Out.WriteLine(rebuild.Report!.Summary());
-                            Console.Out.WriteLine($"Report: {rebuild.ReportPath}");
-                            return Ok;
-                        case RebuildOutcome.Gaps:
-                            return Fail(Gaps, rebuild.Report!);
-                        default:
-                            Console.Error.WriteLine(rebuild.Message);
-                            return BadArguments;
-                    }
+                    case RebuildOutcome.Rebuilt:
+                        Console.Out.WriteLine(rebuild.Report!.Summary());
+                        Console.Out.WriteLine($"Report: {rebuild.ReportPath}");
+                        return Ok;
+                    case RebuildOutcome.Gaps:
+                        return Fail(Gaps, rebuild.Report!);
+                    default:
+                        Console.Error.WriteLine(rebuild.Message);
+                        return BadArguments;
                 }
-                var (report, reportPath) = await reconciliation.RunAsync(from, to, cancellationToken).ConfigureAwait(false);
-                Console.Out.WriteLine(report.Summary());
-                Console.Out.WriteLine($"Report: {reportPath}");
-                return report.Status switch
-                {
-                    ReconcileStatus.Matched or ReconcileStatus.Corrected => Ok,
-                    ReconcileStatus.Gaps => Fail(Gaps, report),
-                    ReconcileStatus.Unreadable => Fail(Unreadable, report),
-                    ReconcileStatus.Unsettled => Fail(Unsettled, report),
-                    _ => Fail(BadArguments, report),
-                };
             }
-            catch (Exception e) when (e is InvalidDataException or IOException)
+            var (report, reportPath) = await reconciliation.RunAsync(from, to, cancellationToken).ConfigureAwait(false);
+            Console.Out.WriteLine(report.Summary());
+            Console.Out.WriteLine($"Report: {reportPath}");
+            return report.Status switch
             {
-                Console.Error.WriteLine($"The click log cannot be read: {e.Message}");
-                return Unreadable;
-            }
+                ReconcileStatus.Matched or ReconcileStatus.Corrected => Ok,
+                ReconcileStatus.Gaps => Fail(Gaps, report),
+                ReconcileStatus.Unreadable => Fail(Unreadable, report),
+                ReconcileStatus.Unsettled => Fail(Unsettled, report),
+                _ => Fail(BadArguments, report),
+            };
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException)
+        {
+            Console.Error.WriteLine($"The click log cannot be read: {e.Message}");
+            return Unreadable;
         }
     }
 

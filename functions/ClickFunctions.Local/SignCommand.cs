@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using ClickFunctions.Embedded;
 using ClickFunctions.Hosting.Options;
 using ClickFunctions.Signing;
 
@@ -22,7 +23,7 @@ public static class SignCommand
         var impression = new Option<string?>("--impression") { Description = "Impression id; with --count, the prefix of <impression>-1..n" };
         var expires = new Option<TimeSpan?>("--expires-in") { Description = "Lifetime of the URL, e.g. 7.00:00:00 (default: no expiry)" };
         var count = new Option<int>("--count") { Description = "Print this many URLs with impression ids <impression>-1..n", DefaultValueFactory = _ => 1 };
-        var dataDir = new Option<string?>("--data-dir") { Description = $"Data directory holding the development key (default {LocalPaths.DefaultDataDirectory})" };
+        var dataDir = new Option<string?>("--data-dir") { Description = $"Data directory holding the development key (default {EmbeddedPaths.DefaultDataDirectory})" };
         var baseUrl = new Option<string>("--base") { Description = "Base URL of the click host", DefaultValueFactory = _ => LocalPaths.DefaultUrl };
         var command = new RootCommand("Prints signed ClickFunctions click URLs.")
         {
@@ -42,7 +43,7 @@ public static class SignCommand
                 impressionId = "imp-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
             }
             var configuration = LocalPaths.CliConfiguration(result.GetValue(dataDir));
-            string dataDirectory = LocalPaths.DataDirectory(configuration);
+            string dataDirectory = EmbeddedPaths.From(configuration).DataDirectory;
             foreach (var note in DevKeys.Apply(configuration, dataDirectory))
             {
                 Console.Error.WriteLine(note);

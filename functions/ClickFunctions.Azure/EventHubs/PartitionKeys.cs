@@ -6,7 +6,7 @@ namespace ClickFunctions.Azure.EventHubs;
 /// <summary>
 /// Partition key = ad id, so an ad's clicks (and so its duplicates) meet in one partition. A hot ad would overload
 /// one partition, so its key gets a salt: a few low bits of the click id. The salt depends only on the click id, so a
-/// double click or a re-sent event still lands in the same partition as the original (ARCHITECTURE invariant 3).
+/// double click or a re-sent event still lands in the same partition as the original (docs/architecture.md, invariant 3).
 /// </summary>
 public sealed class PartitionKeys(EventHubClickLogOptions options, TimeProvider time)
 {

@@ -8,7 +8,7 @@ namespace ClickFunctions.Azure.Kusto;
 /// <summary>
 /// Turns the aggregation step's buckets into <c>ClickBuckets</c> rows. The row id is a hash of the source, the batch
 /// (partition and sequence range) and the bucket key, so a redelivered batch writes the same ids and the
-/// <c>ClickBucketsDedup</c> view keeps one of each (ARCHITECTURE invariant 4).
+/// <c>ClickBucketsDedup</c> view keeps one of each (docs/architecture.md, invariant 4).
 /// </summary>
 public static class BucketRows
 {

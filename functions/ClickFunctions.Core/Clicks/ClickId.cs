@@ -7,7 +7,7 @@ namespace ClickFunctions.Clicks;
 
 /// <summary>
 /// A click's identity: 128 bits derived only from what the click carries, so a double click and a redelivered
-/// event produce the same id (ARCHITECTURE invariant 3). Written as 32 lowercase hex digits.
+/// event produce the same id (docs/architecture.md, invariant 3). Written as 32 lowercase hex digits.
 /// </summary>
 public readonly record struct ClickId(UInt128 Value)
 {

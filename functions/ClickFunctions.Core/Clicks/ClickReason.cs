@@ -2,7 +2,7 @@ namespace ClickFunctions.Clicks;
 
 /// <summary>
 /// Why a click counts or does not. Stored as one byte in the wire format: never renumber, only append.
-/// Invalid clicks are data (ARCHITECTURE invariant 5): each is counted under its reason.
+/// Invalid clicks are data (docs/architecture.md, invariant 5): each is counted under its reason.
 /// </summary>
 public enum ClickReason : byte
 {

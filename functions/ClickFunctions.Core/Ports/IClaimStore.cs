@@ -17,7 +17,7 @@ public enum ClaimOutcome : byte
 
 /// <summary>
 /// Dedup claims. A claim remembers which event made it, so a redelivered event is recognised as itself and not as
-/// a duplicate (ARCHITECTURE invariant 4). A claim lasts the dedup horizon from the click's own timestamp.
+/// a duplicate (docs/architecture.md, invariant 4). A claim lasts the dedup horizon from the click's own timestamp.
 /// </summary>
 public interface IClaimStore
 {

@@ -9,7 +9,7 @@ public sealed record RawEventFile(string Partition, string Name, long? ExpectedF
 
 /// <summary>
 /// The raw log for reconciliation: Event Hubs Capture blobs in Azure, the local log's segments in the embedded shape,
-/// both read with the one Capture reader (ARCHITECTURE invariant 7).
+/// both read with the one Capture reader (docs/architecture.md, invariant 7).
 /// </summary>
 public interface IRawEventSource
 {

@@ -25,10 +25,10 @@ public static class EmbeddedReconciliationExtensions
 
     /// <summary>
     /// The periodic reconciler of the embedded host (section <c>Reconcile</c>): the core reconciler over the local log
-    /// and the DuckDB store, reports under <c>{data-dir}/reconcile/</c>. Needs the host's <see cref="LocalLogOptions"/>,
-    /// <see cref="DuckDbClickStore"/> and <see cref="DedupOptions"/> registered.
+    /// and the DuckDB store, reports under <see cref="EmbeddedPaths.ReportDirectory"/>. Part of
+    /// <see cref="EmbeddedAdaptersExtensions.AddEmbeddedAdapters"/>, which registers the log, store and dedup options it needs.
     /// </summary>
-    public static IHostApplicationBuilder AddEmbeddedReconciliation(this IHostApplicationBuilder builder, string dataDirectory)
+    internal static IHostApplicationBuilder AddEmbeddedReconciliation(this IHostApplicationBuilder builder, EmbeddedPaths paths)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
@@ -39,14 +39,16 @@ public static class EmbeddedReconciliationExtensions
             .Validate(o => o.Span >= o.Interval, "Reconcile:Span must be at least Reconcile:Interval, or some minutes would never be reconciled.")
             .ValidateOnStart();
         services.TryAddSingleton<ReconcileMetrics>();
+        services.AddSingleton(sp => new LocalLogRawSource(sp.GetRequiredService<IOptions<LocalLogOptions>>().Value.Directory));
+        services.AddSingleton(sp => new DuckDbBucketCorrections(sp.GetRequiredService<DuckDbClickStore>()));
         services.AddSingleton(sp => new Reconciler(
-            new LocalLogRawSource(sp.GetRequiredService<IOptions<LocalLogOptions>>().Value.Directory),
-            new DuckDbBucketCorrections(sp.GetRequiredService<DuckDbClickStore>()),
+            sp.GetRequiredService<LocalLogRawSource>(),
+            sp.GetRequiredService<DuckDbBucketCorrections>(),
             sp.GetRequiredService<IOptions<ReconcileOptions>>().Value,
             sp.GetRequiredService<IOptions<DedupOptions>>().Value.Horizon,
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ReconcileMetrics>()));
-        services.AddSingleton(sp => new ReconcileReports(Path.Combine(dataDirectory, ReconcileReports.DirectoryName), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new ReconcileReports(paths.ReportDirectory, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new EmbeddedReconciliation(
             sp.GetRequiredService<Reconciler>(), sp.GetRequiredService<ReconcileReports>(), sp.GetRequiredService<ILogger<EmbeddedReconciliation>>()));
         services.AddSingleton<PeriodicReconciler>();

@@ -8,7 +8,7 @@ namespace ClickFunctions.Embedded.Store;
 /// Writes one <see cref="StoreBatch"/> in one transaction on the writer connection: the batch's minute buckets go
 /// through <c>staging_buckets</c>; ads and (ad, campaign) series new to the store get the next dense ids in the same
 /// transaction; then the minute, hour and day rollups are upserted, and the claims, dead letters and positions
-/// appended. After a crash the store is before or after the batch, never between (ARCHITECTURE invariant 4).
+/// appended. After a crash the store is before or after the batch, never between (docs/architecture.md, invariant 4).
 /// </summary>
 internal sealed class StoreWriter(DuckDBConnection connection)
 {

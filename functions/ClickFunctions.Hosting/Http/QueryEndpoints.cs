@@ -19,8 +19,12 @@ namespace ClickFunctions.Hosting.Http;
 /// </summary>
 public static partial class QueryEndpoints
 {
-    public const string AdClicksRoute = "/api/ads/{adId}/clicks";
-    public const string AdvertiserAdsRoute = "/api/advertisers/{advertiserId}/ads";
+    /// <summary>The group every query route lives in; its endpoint filter resolves the caller once per request.</summary>
+    public const string GroupPrefix = "/api";
+    public const string AdClicksPattern = "/ads/{adId}/clicks";
+    public const string AdvertiserAdsPattern = "/advertisers/{advertiserId}/ads";
+    public const string AdClicksRoute = GroupPrefix + AdClicksPattern;
+    public const string AdvertiserAdsRoute = GroupPrefix + AdvertiserAdsPattern;
 
     /// <summary>The one body every 404 of this API carries, whether the thing is missing or someone else's.</summary>
     public const string NotFoundDetail = "Nothing found at this address for your advertiser account.";
@@ -32,81 +36,77 @@ public static partial class QueryEndpoints
         return builder;
     }
 
-    public static IEndpointRouteBuilder MapQueryEndpoints(this IEndpointRouteBuilder endpoints)
+    public static RouteGroupBuilder MapQueryEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet(AdClicksRoute, GetAdClicksAsync);
-        endpoints.MapGet(AdvertiserAdsRoute, ListAdsAsync);
-        return endpoints;
+        var api = endpoints.MapGroup(GroupPrefix).AddEndpointFilter(RequireAdvertiserAsync);
+        api.MapGet(AdClicksPattern, GetAdClicksAsync);
+        api.MapGet(AdvertiserAdsPattern, ListAdsAsync);
+        return api;
     }
 
-    public static async Task<Results<Ok<AdClicks>, UnauthorizedHttpResult, ProblemHttpResult>> GetAdClicksAsync(
-        string adId,
-        [FromQuery] string? from,
-        [FromQuery] string? to,
-        [FromQuery] string? granularity,
-        HttpContext context,
-        IAdvertiserIdentity identity,
-        IClickQueries queries,
-        ILoggerFactory loggers,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// The group's endpoint filter: resolves the caller through <see cref="IAdvertiserIdentity"/> once and records it
+    /// on the request (<see cref="QueryCaller"/>) for the handler; without valid credentials, 401 and no handler runs.
+    /// </summary>
+    public static async ValueTask<object?> RequireAdvertiserAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
-        ArgumentNullException.ThrowIfNull(queries);
-        var (advertiserId, logger) = await AuthenticateAsync(context, identity, loggers, cancellationToken).ConfigureAwait(false);
-        if (advertiserId is null)
-        {
-            return TypedResults.Unauthorized();
-        }
-        if (!QueryParameters.TryAdClicks(advertiserId, adId, from, to, granularity, out var query, out var problem))
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(next);
+        return await AuthenticateAsync(context.HttpContext).ConfigureAwait(false) ? await next(context).ConfigureAwait(false) : TypedResults.Unauthorized();
+    }
+
+    /// <summary>
+    /// What the group does, for a host without endpoint filters (the Functions worker, one function per route): the
+    /// caller is resolved first (401 without one), then the handler runs, and its result is written to the response.
+    /// </summary>
+    public static async Task ServeAsync(HttpContext context, Func<Task<IResult>> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        var result = await AuthenticateAsync(context).ConfigureAwait(false) ? await handler().ConfigureAwait(false) : TypedResults.Unauthorized();
+        await result.ExecuteAsync(context).ConfigureAwait(false);
+    }
+
+    public static async Task<Results<Ok<AdClicks>, ProblemHttpResult>> GetAdClicksAsync([AsParameters] AdClicksRequest request)
+    {
+        string advertiserId = request.Caller.AdvertiserId;
+        if (!QueryParameters.TryAdClicks(advertiserId, request.AdId, request.From, request.To, request.Granularity, out var query, out var problem))
         {
             return BadRequest(problem);
         }
         long started = Stopwatch.GetTimestamp();
-        var clicks = await queries.GetAdClicksAsync(query, cancellationToken).ConfigureAwait(false);
-        Log.AdQueried(logger, advertiserId, adId, query.Granularity.Code(), clicks?.Buckets.Count ?? -1, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        var clicks = await request.Queries.GetAdClicksAsync(query, request.CancellationToken).ConfigureAwait(false);
+        Log.AdQueried(request.Loggers.CreateLogger(typeof(QueryEndpoints)), advertiserId, request.AdId, query.Granularity.Code(), clicks?.Buckets.Count ?? -1, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return clicks is null ? NotFound() : TypedResults.Ok(clicks);
     }
 
-    public static async Task<Results<Ok<AdvertiserAds>, UnauthorizedHttpResult, ProblemHttpResult>> ListAdsAsync(
-        string advertiserId,
-        [FromQuery] string? from,
-        [FromQuery] string? to,
-        HttpContext context,
-        IAdvertiserIdentity identity,
-        IClickQueries queries,
-        ILoggerFactory loggers,
-        CancellationToken cancellationToken)
+    public static async Task<Results<Ok<AdvertiserAds>, ProblemHttpResult>> ListAdsAsync([AsParameters] AdvertiserAdsRequest request)
     {
-        ArgumentNullException.ThrowIfNull(queries);
-        var (caller, _) = await AuthenticateAsync(context, identity, loggers, cancellationToken).ConfigureAwait(false);
-        if (caller is null)
-        {
-            return TypedResults.Unauthorized();
-        }
+        string caller = request.Caller.AdvertiserId;
         // Another advertiser's listing is answered as if that advertiser did not exist, before looking at anything else.
-        if (!string.Equals(caller, advertiserId, StringComparison.Ordinal))
+        if (!string.Equals(caller, request.AdvertiserId, StringComparison.Ordinal))
         {
             return NotFound();
         }
-        if (!QueryParameters.TryAdvertiserAds(caller, from, to, out var query, out var problem))
+        if (!QueryParameters.TryAdvertiserAds(caller, request.From, request.To, out var query, out var problem))
         {
             return BadRequest(problem);
         }
-        return TypedResults.Ok(await queries.ListAdsAsync(query, cancellationToken).ConfigureAwait(false));
+        return TypedResults.Ok(await request.Queries.ListAdsAsync(query, request.CancellationToken).ConfigureAwait(false));
     }
 
-    /// <summary>The caller's advertiser id, or null (logged) when the request carries no valid credentials.</summary>
-    private static async Task<(string? AdvertiserId, ILogger Logger)> AuthenticateAsync(
-        HttpContext context, IAdvertiserIdentity identity, ILoggerFactory loggers, CancellationToken cancellationToken)
+    /// <summary>Resolves the caller and records it on the request; false (logged) when the request carries no valid credentials.</summary>
+    private static async ValueTask<bool> AuthenticateAsync(HttpContext context)
     {
-        ArgumentNullException.ThrowIfNull(identity);
-        ArgumentNullException.ThrowIfNull(loggers);
-        var logger = loggers.CreateLogger(typeof(QueryEndpoints));
-        string? advertiserId = await identity.ResolveAsync(context, cancellationToken).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(context);
+        var services = context.RequestServices;
+        string? advertiserId = await services.GetRequiredService<IAdvertiserIdentity>().ResolveAsync(context, context.RequestAborted).ConfigureAwait(false);
         if (advertiserId is null)
         {
-            Log.Unauthenticated(logger, context.Request.Path);
+            Log.Unauthenticated(services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(QueryEndpoints)), context.Request.Path);
+            return false;
         }
-        return (advertiserId, logger);
+        context.Features.Set(new QueryCaller(advertiserId));
+        return true;
     }
 
     private static ProblemHttpResult BadRequest(string detail) =>

@@ -1,5 +1,6 @@
 using Azure.Messaging.EventHubs;
-using ClickFunctions.Functions.Aggregation;
+using ClickFunctions.Azure.Aggregation;
+using ClickFunctions.Azure.EventHubs;
 using Microsoft.Azure.Functions.Worker;
 
 namespace ClickFunctions.Functions;

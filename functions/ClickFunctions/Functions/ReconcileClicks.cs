@@ -1,4 +1,4 @@
-using ClickFunctions.Functions.Reconciliation;
+using ClickFunctions.Azure.Reconciliation;
 using Microsoft.Azure.Functions.Worker;
 
 namespace ClickFunctions.Functions;

@@ -10,7 +10,7 @@ using ClickFunctions.Azure.Tables;
 using ClickFunctions.Azure.Tests.Infrastructure;
 using ClickFunctions.Azure.Tests.Kusto;
 using ClickFunctions.Clicks;
-using ClickFunctions.Functions.Aggregation;
+using ClickFunctions.Azure.Aggregation;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;

@@ -23,7 +23,7 @@ public sealed class ClickRedirectTests : IAsyncLifetime
 
     public ValueTask InitializeAsync()
     {
-        var builder = ClickFunctionsApp.CreateBuilder(AppSettings.AsArgs(AppSettings.Valid()));
+        var builder = Program.CreateBuilder(AppSettings.AsArgs(AppSettings.Valid()));
         builder.Services.AddSingleton<EventHubProducerClient>(_producer);
         _host = builder.Build();
         return ValueTask.CompletedTask;

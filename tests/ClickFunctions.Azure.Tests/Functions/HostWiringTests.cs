@@ -16,7 +16,7 @@ public sealed class HostWiringTests
 {
     private static async Task<T> WithHostAsync<T>(IDictionary<string, string> settings, Func<IHost, T> act)
     {
-        var host = ClickFunctionsApp.CreateBuilder(AppSettings.AsArgs(settings)).Build();
+        var host = Program.CreateBuilder(AppSettings.AsArgs(settings)).Build();
         try
         {
             return act(host);
@@ -39,7 +39,8 @@ public sealed class HostWiringTests
             {
                 ActivatorUtilities.CreateInstance<AggregateClicks>(host.Services),
                 ActivatorUtilities.CreateInstance<ReconcileClicks>(host.Services),
-                ActivatorUtilities.CreateInstance<QueryClicks>(host.Services),
+                ActivatorUtilities.CreateInstance<GetAdClicks>(host.Services),
+                ActivatorUtilities.CreateInstance<ListAdvertiserAds>(host.Services),
                 host.Services.GetRequiredService<ClickCapture>(), // what the static ClickRedirect resolves per request
             };
         });

@@ -11,7 +11,7 @@ using ClickFunctions.Azure.Tests.Infrastructure;
 using ClickFunctions.Azure.Tests.Kusto;
 using ClickFunctions.Capture;
 using ClickFunctions.Clicks;
-using ClickFunctions.Functions.Reconciliation;
+using ClickFunctions.Azure.Reconciliation;
 using ClickFunctions.Reconciliation;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;

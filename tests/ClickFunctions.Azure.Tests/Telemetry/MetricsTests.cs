@@ -56,11 +56,11 @@ public sealed class MetricsTests(Azurite azurite)
         var claims = new ClickFunctions.Azure.Tables.TableClaimStore(azurite.Tables(),
             Options.Create(new ClickFunctions.Azure.Tables.TableClaimOptions { TableServiceUri = azurite.TableEndpoint, TablePrefix = "m" + Guid.NewGuid().ToString("N")[..12] }),
             TimeProvider.System, NullLogger<ClickFunctions.Azure.Tables.TableClaimStore>.Instance);
-        var aggregator = new ClickFunctions.Functions.Aggregation.ClickAggregator(new ClickFunctions.Aggregation.AggregationStep(claims),
+        var aggregator = new ClickFunctions.Azure.Aggregation.ClickAggregator(new ClickFunctions.Aggregation.AggregationStep(claims),
             new ClickFunctions.Azure.Kusto.KustoBucketSink(adx.Client()),
             new ClickFunctions.Azure.DeadLetters.BlobDeadLetterWriter(azurite.Blobs().GetBlobContainerClient("m" + Guid.NewGuid().ToString("N")[..12]), NullLogger<ClickFunctions.Azure.DeadLetters.BlobDeadLetterWriter>.Instance),
             new AzureClickMetrics(meters), new Microsoft.Extensions.Time.Testing.FakeTimeProvider(TestClicks.Noon.AddSeconds(30)),
-            NullLogger<ClickFunctions.Functions.Aggregation.ClickAggregator>.Instance);
+            NullLogger<ClickFunctions.Azure.Aggregation.ClickAggregator>.Instance);
         var batch = new[]
         {
             new ClickFunctions.Ports.RawEvent("0", 1, TestClicks.Noon, ClickWireFormat.Encode(TestClicks.Make("ad-1", "a"))),
@@ -118,7 +118,7 @@ public sealed class MetricsTests(Azurite azurite)
     {
         var settings = AppSettings.Valid();
         settings["APPLICATIONINSIGHTS_CONNECTION_STRING"] = "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://127.0.0.1:9/";
-        var host = ClickFunctionsApp.CreateBuilder(AppSettings.AsArgs(settings)).Build();
+        var host = Program.CreateBuilder(AppSettings.AsArgs(settings)).Build();
         try
         {
             var provider = host.Services.GetService<MeterProvider>();

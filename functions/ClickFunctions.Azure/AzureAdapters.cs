@@ -9,36 +9,30 @@ using ClickFunctions.Azure.DeadLetters;
 using ClickFunctions.Azure.EventHubs;
 using ClickFunctions.Azure.Kusto;
 using ClickFunctions.Azure.Tables;
-using ClickFunctions.Functions.Aggregation;
-using ClickFunctions.Functions.Queries;
 using ClickFunctions.Aggregation;
-using ClickFunctions.Functions.Reconciliation;
+using ClickFunctions.Azure.Aggregation;
+using ClickFunctions.Azure.Identity;
+using ClickFunctions.Azure.Reconciliation;
+using ClickFunctions.Azure.Telemetry;
 using ClickFunctions.Reconciliation;
-using ClickFunctions.Functions.Telemetry;
 using ClickFunctions.Hosting;
 using ClickFunctions.Hosting.Http;
 using ClickFunctions.Ports;
-using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
-namespace ClickFunctions.Functions;
+namespace ClickFunctions.Azure;
 
-/// <summary>The Functions app's wiring: the shared core plus the Azure adapters. Program and the tests both start here.</summary>
-public static class ClickFunctionsApp
+/// <summary>
+/// The Azure shape's wiring, beside its adapters: the shared core plus Event Hubs, Table Storage, Blob Storage, ADX,
+/// Easy Auth identities and Azure Monitor telemetry. The Functions app's Program (and the tests through it) call it.
+/// </summary>
+public static class AzureAdaptersExtensions
 {
-    public static FunctionsApplicationBuilder CreateBuilder(string[] args)
-    {
-        var builder = FunctionsApplication.CreateBuilder(args);
-        builder.ConfigureFunctionsWebApplication();
-        builder.AddClickFunctionsApp();
-        return builder;
-    }
-
-    public static IHostApplicationBuilder AddClickFunctionsApp(this IHostApplicationBuilder builder)
+    public static IHostApplicationBuilder AddAzureAdapters(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddClickFunctionsCore();

@@ -6,7 +6,7 @@ using ClickFunctions.Reconciliation;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace ClickFunctions.Functions.Reconciliation;
+namespace ClickFunctions.Azure.Reconciliation;
 
 /// <summary>Section <c>Reconcile</c>, the Azure part: where run reports go (the rest is the core <see cref="ReconcileOptions"/>).</summary>
 public sealed class ReconcileReportOptions

@@ -1,6 +1,6 @@
-using ClickFunctions.Functions;
+using ClickFunctions.Azure.EventHubs;
 
-namespace ClickFunctions.Azure.Tests.Functions;
+namespace ClickFunctions.Azure.Tests.EventHubs;
 
 public sealed class TriggerMetadataTests
 {

@@ -7,7 +7,7 @@ using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
-namespace ClickFunctions.Functions.Telemetry;
+namespace ClickFunctions.Azure.Telemetry;
 
 public static class TelemetryExtensions
 {

@@ -4,7 +4,7 @@ using Azure.Core;
 using ClickFunctions.Azure.Tests.Infrastructure;
 using ClickFunctions.Azure.Tests.Kusto;
 using ClickFunctions.Functions;
-using ClickFunctions.Functions.Queries;
+using ClickFunctions.Azure.Identity;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -12,10 +12,10 @@ using Microsoft.Extensions.Hosting;
 namespace ClickFunctions.Azure.Tests.Functions;
 
 /// <summary>
-/// The QueryClicks function as the worker runs it: resolved from the app's host, with an HttpContext carrying the
+/// The query functions (GetAdClicks, ListAdvertiserAds) as the worker runs them: resolved from the app's host, with an HttpContext carrying the
 /// Easy Auth headers, answering from ADX (the loopback server).
 /// </summary>
-public sealed class QueryClicksTests : IAsyncLifetime
+public sealed class QueryFunctionsTests : IAsyncLifetime
 {
     private const string Principal = "11111111-1111-1111-1111-111111111111";
     private LoopbackKusto _adx = null!;
@@ -26,7 +26,7 @@ public sealed class QueryClicksTests : IAsyncLifetime
         _adx = await LoopbackKusto.StartAsync();
         var settings = AppSettings.Valid();
         settings["Kusto:ClusterUri"] = _adx.BaseAddress.ToString();
-        var builder = ClickFunctionsApp.CreateBuilder(AppSettings.AsArgs(settings));
+        var builder = Program.CreateBuilder(AppSettings.AsArgs(settings));
         builder.Services.AddSingleton<TokenCredential>(_adx.Credential);
         _host = builder.Build();
     }
@@ -46,8 +46,12 @@ public sealed class QueryClicksTests : IAsyncLifetime
         headers?.Invoke(context.Request.Headers);
         var body = new MemoryStream();
         context.Response.Body = body;
-        var function = ActivatorUtilities.CreateInstance<QueryClicks>(_host.Services);
-        await function.RunAsync(context.Request, resource, id, collection);
+        await ((resource, collection) switch
+        {
+            ("ads", "clicks") => ActivatorUtilities.CreateInstance<GetAdClicks>(_host.Services).RunAsync(context.Request, id),
+            ("advertisers", "ads") => ActivatorUtilities.CreateInstance<ListAdvertiserAds>(_host.Services).RunAsync(context.Request, id),
+            _ => throw new ArgumentException($"no function serves /api/{resource}/{id}/{collection}"),
+        });
         return (context.Response.StatusCode, Encoding.UTF8.GetString(body.ToArray()));
     }
 

@@ -7,7 +7,7 @@ using ClickFunctions.Clicks;
 using ClickFunctions.Ports;
 using Microsoft.Extensions.Logging;
 
-namespace ClickFunctions.Functions.Aggregation;
+namespace ClickFunctions.Azure.Aggregation;
 
 /// <summary>
 /// What AggregateClicks does with one batch: the core aggregation step (claims in Table Storage), dead letters to

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
-namespace ClickFunctions.Functions.Queries;
+namespace ClickFunctions.Azure.Identity;
 
 public sealed class AdvertiserPrincipal
 {

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace ClickFunctions.Functions;
+namespace ClickFunctions.Azure.EventHubs;
 
 /// <summary>Reads the Event Hubs trigger's binding data: which partition a batch came from.</summary>
 public static class TriggerMetadata

@@ -1,0 +1,37 @@
+using ClickFunctions.Ports;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc;
+
+namespace ClickFunctions.Hosting.Http;
+
+/// <summary>The advertiser a query request is authenticated as, set on the request by the query group's endpoint filter.</summary>
+public sealed record QueryCaller(string AdvertiserId);
+
+/// <summary>GET /api/ads/{adId}/clicks: what the handler takes (bound with [AsParameters]).</summary>
+public sealed record AdClicksRequest(
+    string AdId,
+    [FromQuery] string? From,
+    [FromQuery] string? To,
+    [FromQuery] string? Granularity,
+    HttpContext Context,
+    IClickQueries Queries,
+    Microsoft.Extensions.Logging.ILoggerFactory Loggers,
+    CancellationToken CancellationToken)
+{
+    /// <summary>The caller the endpoint filter resolved (a request that reaches the handler always has one).</summary>
+    public QueryCaller Caller => Context.Features.GetRequiredFeature<QueryCaller>();
+}
+
+/// <summary>GET /api/advertisers/{advertiserId}/ads: what the handler takes (bound with [AsParameters]).</summary>
+public sealed record AdvertiserAdsRequest(
+    string AdvertiserId,
+    [FromQuery] string? From,
+    [FromQuery] string? To,
+    HttpContext Context,
+    IClickQueries Queries,
+    CancellationToken CancellationToken)
+{
+    /// <summary>The caller the endpoint filter resolved (a request that reaches the handler always has one).</summary>
+    public QueryCaller Caller => Context.Features.GetRequiredFeature<QueryCaller>();
+}
