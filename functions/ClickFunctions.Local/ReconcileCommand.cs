@@ -13,14 +13,15 @@ namespace ClickFunctions.Local;
 
 /// <summary>
 /// <c>reconcile --from --to [--data-dir]</c>: recounts [from, to) from the local log and corrects the store, or, when
-/// the store is empty (deleted), rebuilds it from the log. The host must not be running on the same data directory:
+/// the store is empty (deleted), rebuilds it from the log (<see cref="StoreRebuild"/>). The host must not be running on the same data directory:
 /// DuckDB admits one writing process, and the command says so if the store is locked.
 /// Exit codes: 0 matched, corrected or rebuilt; 2 bad arguments or window not closed; 3 gaps in the log;
-/// 4 log unreadable or missing; 5 store in use; 6 the store's consumer has not counted the window yet.
+/// 4 log unreadable or missing; 5 store in use; 6 the store's consumer has not counted the window yet;
+/// 7 the store file has another schema version (the message says how to rebuild it from the log).
 /// </summary>
 public static class ReconcileCommand
 {
-    public const int Ok = 0, BadArguments = 2, Gaps = 3, Unreadable = 4, StoreInUse = 5, Unsettled = 6;
+    public const int Ok = 0, BadArguments = 2, Gaps = 3, Unreadable = 4, StoreInUse = 5, Unsettled = 6, StoreVersion = 7;
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -74,9 +75,15 @@ public static class ReconcileCommand
             return Unreadable;
         }
 
+        DuckDbClickStore store;
         try
         {
-            _ = services.GetRequiredService<DuckDbClickStore>();
+            store = services.GetRequiredService<DuckDbClickStore>();
+        }
+        catch (StoreVersionException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return StoreVersion;
         }
         catch (DuckDBException e)
         {
@@ -86,14 +93,26 @@ public static class ReconcileCommand
         }
         var time = services.GetRequiredService<TimeProvider>();
         var source = services.GetRequiredService<LocalLogRawSource>();
-        var corrections = services.GetRequiredService<DuckDbBucketCorrections>();
         var reports = services.GetRequiredService<ReconcileReports>();
         var reconciliation = services.GetRequiredService<EmbeddedReconciliation>();
         try
         {
-            if (corrections.IsEmpty())
+            if (store.IsEmpty())
             {
-                return await RebuildAsync(reconciliation, source, corrections, reports, from, to, horizon, time, cancellationToken).ConfigureAwait(false);
+                var rebuild = await new StoreRebuild(source, reports, reconciliation, horizon, time)
+                    .RunAsync(store, services.GetRequiredService<IOptions<ClickStoreOptions>>().Value, from, to, cancellationToken).ConfigureAwait(false);
+                switch (rebuild.Outcome)
+                {
+                    case RebuildOutcome.Rebuilt:
+                        Console.Out.WriteLine(rebuild.Report!.Summary());
+                        Console.Out.WriteLine($"Report: {rebuild.ReportPath}");
+                        return Ok;
+                    case RebuildOutcome.Gaps:
+                        return Fail(Gaps, rebuild.Report!);
+                    default:
+                        Console.Error.WriteLine(rebuild.Message);
+                        return BadArguments;
+                }
             }
             var (report, reportPath) = await reconciliation.RunAsync(from, to, cancellationToken).ConfigureAwait(false);
             Console.Out.WriteLine(report.Summary());
@@ -112,58 +131,6 @@ public static class ReconcileCommand
             Console.Error.WriteLine($"The click log cannot be read: {e.Message}");
             return Unreadable;
         }
-    }
-
-    /// <summary>
-    /// An empty store (deleted, or never run): recount the whole log and fill the store with its buckets, claims and the
-    /// consumer positions at the log's end, but only if [from, to) holds every click of the log; a partial rebuild
-    /// would leave the consumer either recounting or skipping the rest.
-    /// </summary>
-    private static async Task<int> RebuildAsync(
-        EmbeddedReconciliation reconciliation, LocalLogRawSource source, DuckDbBucketCorrections corrections, ReconcileReports reports,
-        DateTimeOffset from, DateTimeOffset to, TimeSpan horizon, TimeProvider time, CancellationToken cancellationToken)
-    {
-        long started = time.GetTimestamp();
-        var recount = await ClickRecount.RunAsync(source.ReadAsync(DateTimeOffset.MinValue, DateTimeOffset.MaxValue, cancellationToken), from, to, horizon, cancellationToken).ConfigureAwait(false);
-        var report = new ReconcileReport
-        {
-            From = from,
-            To = to,
-            Status = ReconcileStatus.Gaps,
-            ReadFrom = DateTimeOffset.MinValue,
-            ReadTo = DateTimeOffset.MaxValue,
-        }.WithRecount(recount);
-        if (recount.Gaps.Count > 0)
-        {
-            report = report with { Message = $"the store is empty and the log has {recount.Gaps.Count} sequence gaps; nothing rebuilt", DurationMs = time.GetElapsedTime(started).TotalMilliseconds };
-            reports.Write(report);
-            reconciliation.LogSummary(report);
-            return Fail(Gaps, report);
-        }
-        if (recount.FirstClick is { } first && recount.LastClick is { } last && (first < from || last >= to))
-        {
-            var suggestFrom = Clicks.TimeBuckets.FloorToMinute(first);
-            var suggestTo = Clicks.TimeBuckets.FloorToMinute(last).AddMinutes(1);
-            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"The store is empty (deleted or new), so reconcile rebuilds it, and a rebuild must cover the whole log: it holds clicks from {first:O} to {last:O}. Run: reconcile --from {suggestFrom:yyyy-MM-ddTHH:mm:ssZ} --to {suggestTo:yyyy-MM-ddTHH:mm:ssZ}"));
-            return BadArguments;
-        }
-        corrections.Rebuild(recount);
-        report = report with
-        {
-            Status = ReconcileStatus.Corrected,
-            Message = $"rebuilt an empty store from the whole log: {recount.Buckets.Count} minute buckets, {recount.Claims.Count} claims, consumer positions {string.Join(", ", recount.NextSequences.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}:{p.Value}"))}",
-            KeysCompared = recount.Buckets.Count,
-            KeysCorrected = recount.Buckets.Count,
-            AbsoluteClickDifference = recount.Buckets.Values.Sum(b => b.Clicks),
-            AbsoluteInvalidClickDifference = recount.Buckets.Values.Sum(b => b.InvalidClicks),
-            DurationMs = time.GetElapsedTime(started).TotalMilliseconds,
-        };
-        string path = reports.Write(report);
-        reconciliation.LogSummary(report);
-        Console.Out.WriteLine(report.Summary());
-        Console.Out.WriteLine($"Report: {path}");
-        return Ok;
     }
 
     private static int Fail(int code, ReconcileReport report)

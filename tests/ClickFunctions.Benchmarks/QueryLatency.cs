@@ -92,40 +92,42 @@ public static class QueryLatency
             command.ExecuteNonQuery();
             Console.WriteLine($"  {watch.Elapsed:mm\\:ss} {sql.Split('\n')[0].Trim()}");
         }
-        Execute("CREATE TABLE seed_ads (ad_key BIGINT, advertiser_id VARCHAR, ad_id VARCHAR, hot BOOLEAN)");
+        // Dense ids as the store assigns them: ad i is ads.id i + 1 with one campaign, series id i + 1.
+        Execute("CREATE TABLE seed_ads (id INTEGER, name VARCHAR, advertiser_id VARCHAR, ad_id VARCHAR, hot BOOLEAN)");
         using (var appender = connection.CreateAppender("seed_ads"))
         {
             for (int ad = 0; ad < ads; ad++)
             {
                 string adId = "ad-" + ad.ToString(CultureInfo.InvariantCulture);
-                appender.CreateRow().AppendValue(AdKey.Of(Advertiser(ad), adId)).AppendValue(Advertiser(ad)).AppendValue(adId).AppendValue(ad < hot).EndRow();
+                appender.CreateRow().AppendValue(ad + 1).AppendValue(AdKey.Name(Advertiser(ad), adId)).AppendValue(Advertiser(ad)).AppendValue(adId).AppendValue(ad < hot).EndRow();
             }
         }
         long startMinute = Start.ToUnixTimeSeconds() / 60;
         int step = 1440 / perDay;
         Execute(string.Create(CultureInfo.InvariantCulture, $"""
             CREATE TABLE seed_minutes AS
-            SELECT ad_key, advertiser_id, ad_id, m, (1 + hash(ad_key, m) % 5)::BIGINT AS clicks, (hash(m, ad_key) % 2)::BIGINT AS invalid FROM (
-                SELECT a.*, {startMinute} + d * 1440 + j * {step} + (hash(a.ad_key, d, j) % {step})::BIGINT AS m
+            SELECT id, m, (1 + hash(id, m) % 5)::BIGINT AS clicks, (hash(m, id) % 2)::BIGINT AS invalid FROM (
+                SELECT a.id, {startMinute} + d * 1440 + j * {step} + (hash(a.id, d, j) % {step})::BIGINT AS m
                 FROM seed_ads a, range({days}) t(d), range({perDay}) u(j) WHERE NOT a.hot
                 UNION ALL
-                SELECT a.*, {startMinute} + i AS m FROM seed_ads a, range({days * 1440}) r(i) WHERE a.hot)
+                SELECT a.id, {startMinute} + i AS m FROM seed_ads a, range({days * 1440}) r(i) WHERE a.hot)
             """));
         foreach (var (table, minutes) in new[] { ("clicks_minute", 1), ("clicks_hour", 60), ("clicks_day", 1440) })
         {
             Execute(string.Create(CultureInfo.InvariantCulture, $"""
-                INSERT INTO {table} (k, page, advertiser_id, campaign_id, ad_id, bucket_start, clicks, invalid_clicks)
-                SELECT ad_key::HUGEINT * 4294967296 + m // {minutes}, ad_key::HUGEINT * {AdKey.PagesPerAd} + m // {minutes} // {AdKey.PageBuckets}, any_value(advertiser_id), 'cmp', any_value(ad_id), epoch_ms((m // {minutes}) * {minutes * 60_000}), sum(clicks), sum(invalid)
-                FROM seed_minutes GROUP BY ad_key, m // {minutes} ORDER BY m // {minutes}
+                INSERT INTO {table} (k, page, series, bucket_start, clicks, invalid_clicks)
+                SELECT id::BIGINT * 4294967296 + m // {minutes}, id::BIGINT * {AdKey.PagesPerAd} + m // {minutes} // {AdKey.PageBuckets}, id, epoch_ms((m // {minutes}) * {minutes * 60_000}), sum(clicks), sum(invalid)
+                FROM seed_minutes GROUP BY id, m // {minutes} ORDER BY m // {minutes}
                 """));
         }
         long startDay = startMinute / 1440;
         Execute(string.Create(CultureInfo.InvariantCulture, $"""
-            INSERT INTO clicks_day (k, page, advertiser_id, campaign_id, ad_id, bucket_start, clicks, invalid_clicks)
-            SELECT ad_key::HUGEINT * 4294967296 + ({startDay} - 1 - i), ad_key::HUGEINT * {AdKey.PagesPerAd} + ({startDay} - 1 - i) // {AdKey.PageBuckets}, advertiser_id, 'cmp', ad_id, epoch_ms(({startDay} - 1 - i) * 86400000), 100, 3
+            INSERT INTO clicks_day (k, page, series, bucket_start, clicks, invalid_clicks)
+            SELECT id::BIGINT * 4294967296 + ({startDay} - 1 - i), id::BIGINT * {AdKey.PagesPerAd} + ({startDay} - 1 - i) // {AdKey.PageBuckets}, id, epoch_ms(({startDay} - 1 - i) * 86400000), 100, 3
             FROM seed_ads, range({Math.Max(0, 365 - days)}) r(i) WHERE hot
             """));
-        Execute("INSERT INTO ads SELECT ad_key, advertiser_id, ad_id, 'cmp' FROM seed_ads");
+        Execute("INSERT INTO ads SELECT id, name, advertiser_id, ad_id FROM seed_ads");
+        Execute("INSERT INTO series SELECT id, id, 'cmp' FROM seed_ads");
         Execute("DROP TABLE seed_minutes");
         Execute("DROP TABLE seed_ads");
         Execute("CHECKPOINT");

@@ -54,13 +54,15 @@ public sealed record AdTotals(string AdId, string CampaignId, long Clicks, long 
 
 /// <summary>
 /// The response of the advertiser listing: <c>{"advertiserId","from","to","ads":[{"adId","campaignId","clicks","invalidClicks"}]}</c>,
-/// ads with any click (valid or not) in the range, ordered by valid clicks descending, then ad id.
+/// one entry per (ad, campaign) as the bucket key has it, for those with any click (valid or not) in the range, ordered
+/// by valid clicks descending, then ad id, then campaign id.
 /// </summary>
 public sealed record AdvertiserAds(string AdvertiserId, DateTime From, DateTime To, IReadOnlyList<AdTotals> Ads)
 {
     public static readonly IComparer<AdTotals> Order = Comparer<AdTotals>.Create((a, b) =>
     {
         int byClicks = b.Clicks.CompareTo(a.Clicks);
-        return byClicks != 0 ? byClicks : string.CompareOrdinal(a.AdId, b.AdId);
+        int byAd = byClicks != 0 ? byClicks : string.CompareOrdinal(a.AdId, b.AdId);
+        return byAd != 0 ? byAd : string.CompareOrdinal(a.CampaignId, b.CampaignId);
     });
 }

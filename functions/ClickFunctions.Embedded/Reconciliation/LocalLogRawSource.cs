@@ -28,7 +28,7 @@ public sealed class LocalLogRawSource(string logDirectory) : IRawEventSource
         foreach (int partition in LocalClickLog.PartitionsIn(logDirectory))
         {
             string name = partition.ToString(CultureInfo.InvariantCulture);
-            var segments = Segments(Path.Combine(logDirectory, partition.ToString("D3", CultureInfo.InvariantCulture)));
+            var segments = Segments(LogSegments.PartitionDirectory(logDirectory, partition));
             for (int i = 0; i < segments.Count; i++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -49,24 +49,9 @@ public sealed class LocalLogRawSource(string logDirectory) : IRawEventSource
         }
     }
 
-    /// <summary>Segments of one partition directory, ascending by first sequence number.</summary>
-    public static List<(long First, string Path)> Segments(string partitionDirectory)
-    {
-        var segments = new List<(long, string)>();
-        if (!Directory.Exists(partitionDirectory))
-        {
-            return segments;
-        }
-        foreach (string path in Directory.EnumerateFiles(partitionDirectory, "*.avro"))
-        {
-            if (long.TryParse(Path.GetFileNameWithoutExtension(path), NumberStyles.None, CultureInfo.InvariantCulture, out long first))
-            {
-                segments.Add((first, path));
-            }
-        }
-        segments.Sort((a, b) => a.Item1.CompareTo(b.Item1));
-        return segments;
-    }
+    /// <summary>Segments of one partition directory, ascending by first sequence number (the log's own listing).</summary>
+    public static List<(long First, string Path)> Segments(string partitionDirectory) =>
+        [.. LogSegments.List(partitionDirectory).Select(first => (first, LogSegments.PathOf(partitionDirectory, first)))];
 
     private static FileStream OpenShared(string path) =>
         new(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16);

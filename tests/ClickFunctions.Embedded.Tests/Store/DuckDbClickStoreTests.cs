@@ -141,5 +141,61 @@ public sealed class DuckDbClickStoreTests : IDisposable
         Assert.Equal([recent], reopened.LoadClaims(Day.AddDays(-3)));
     }
 
+    [Fact]
+    public async Task Two_advertisers_ads_whose_old_hash_keys_collide_stay_two_ads_each_seen_only_by_its_advertiser()
+    {
+        Assert.Equal(CollidingAds.Key, CollidingAds.LegacyAdKey("acme", CollidingAds.AcmeAd));
+        Assert.Equal(CollidingAds.LegacyAdKey("acme", CollidingAds.AcmeAd), CollidingAds.LegacyAdKey("globex", CollidingAds.GlobexAd));
+        using var store = Open();
+        store.Commit(Batch(Buckets(("acme", CollidingAds.AcmeAd, Day.AddMinutes(1), 3, 1))));
+        store.Commit(Batch(Buckets(("globex", CollidingAds.GlobexAd, Day.AddMinutes(1), 5, 0), ("acme", CollidingAds.AcmeAd, Day.AddMinutes(2), 1, 0)), 1));
+        var ct = TestContext.Current.CancellationToken;
+        var range = new TimeRange(Day, Day.AddDays(1));
+
+        foreach (var granularity in new[] { Granularity.Minute, Granularity.Hour, Granularity.Day })
+        {
+            Assert.Equal(new ClickTotals(4, 1), (await store.GetAdClicksAsync(Query(granularity, Day, Day.AddDays(1), CollidingAds.AcmeAd, "acme"), ct))!.Total);
+            Assert.Equal(new ClickTotals(5, 0), (await store.GetAdClicksAsync(Query(granularity, Day, Day.AddDays(1), CollidingAds.GlobexAd, "globex"), ct))!.Total);
+            Assert.Null(await store.GetAdClicksAsync(Query(granularity, Day, Day.AddDays(1), CollidingAds.GlobexAd, "acme"), ct));
+            Assert.Null(await store.GetAdClicksAsync(Query(granularity, Day, Day.AddDays(1), CollidingAds.AcmeAd, "globex"), ct));
+        }
+        Assert.Equal([new AdTotals(CollidingAds.AcmeAd, "cmp-1", 4, 1)], (await store.ListAdsAsync(new AdvertiserAdsQuery("acme", range), ct)).Ads);
+        Assert.Equal([new AdTotals(CollidingAds.GlobexAd, "cmp-1", 5, 0)], (await store.ListAdsAsync(new AdvertiserAdsQuery("globex", range), ct)).Ads);
+    }
+
+    [Fact]
+    public async Task An_ad_under_two_campaigns_keeps_a_row_per_campaign_and_its_query_answers_their_sum()
+    {
+        using var store = Open();
+        var buckets = Buckets(("adv-1", "ad-1", Day.AddMinutes(5), 2, 0));
+        var second = new BucketCounts();
+        second.Add(ClickReason.Valid, 3);
+        buckets.Add(new BucketKey("adv-1", "cmp-2", "ad-1", Day.AddMinutes(5)), second);
+        store.Commit(Batch(buckets));
+
+        var minutes = await store.GetAdClicksAsync(Query(Granularity.Minute, Day, Day.AddHours(1)), TestContext.Current.CancellationToken);
+
+        Assert.Equal([new ClickBucket(Day.AddMinutes(5).UtcDateTime, 5, 0)], minutes!.Buckets);
+        Assert.Equal(2, store.CountRows(Granularity.Minute));
+    }
+
+    [Fact]
+    public void A_store_of_the_unversioned_hash_keyed_schema_is_refused_with_how_to_rebuild_it_from_the_log()
+    {
+        LegacyStore.CreateVersion1(StorePath);
+
+        var refused = Assert.Throws<StoreVersionException>(Open);
+
+        Assert.Equal(1, refused.FoundVersion);
+        Assert.Contains("schema version 1", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("reconcile --from", refused.Message, StringComparison.Ordinal);
+        Assert.Contains(StorePath, refused.Message, StringComparison.Ordinal);
+        using var check = new DuckDB.NET.Data.DuckDBConnection($"Data Source={StorePath}");
+        check.Open();
+        using var count = check.CreateCommand();
+        count.CommandText = "SELECT count(*) FROM ads";
+        Assert.Equal(1L, Convert.ToInt64(count.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture)); // left as it was
+    }
+
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 }
