@@ -132,8 +132,8 @@ public sealed class PlatformHeadersTests
             context.Request.QueryString = new QueryString("?from=2026-11-29T10:00:00Z&to=2026-11-29T11:00:00Z&granularity=minute");
             context.Request.Headers[AdvertiserPrincipals.PrincipalIdHeader] = "11111111-1111-1111-1111-111111111111";
             context.Response.Body = new MemoryStream();
-            var function = ActivatorUtilities.CreateInstance<QueryClicks>(host.Services);
-            await function.RunAsync(context.Request, "ads", "ad-1", "clicks");
+            var function = ActivatorUtilities.CreateInstance<GetAdClicks>(host.Services);
+            await function.RunAsync(context.Request, "ad-1");
             Assert.True(expected == context.Response.StatusCode, Encoding.UTF8.GetString(((MemoryStream)context.Response.Body).ToArray()));
         }
         finally
