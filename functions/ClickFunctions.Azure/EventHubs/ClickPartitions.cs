@@ -8,7 +8,7 @@ namespace ClickFunctions.Azure.EventHubs;
 /// <list type="bullet">
 /// <item>every instance makes the same choice with no state of its own (no rate tables, no "hot ad" guesses);</item>
 /// <item>a double click and a re-sent event have the same id and so land in the same partition as the original
-///   (ARCHITECTURE invariant 3), whichever instance took them;</item>
+///   (docs/architecture.md, invariant 3), whichever instance took them;</item>
 /// <item>the load per partition is total / partitions whatever the skew between ads: an ad with half of all traffic
 ///   spreads over every partition like the rest, so no partition runs above one throughput unit (1,000 events/s or
 ///   1 MB/s, Microsoft Learn "Scaling with Event Hubs") before the namespace as a whole does.</item>

@@ -40,6 +40,9 @@ public sealed partial class TableClaimStore(TableServiceClient service, IOptions
     private const string NameFormat = "yyyyMMddHH";
     private static readonly string[] ClaimProperties = [PartitionProperty, SequenceProperty, ClickTimeProperty];
 
+    private readonly TableServiceClient _service = service;
+    private readonly TimeProvider _time = time;
+    private readonly ILogger _logger = logger;
     private readonly TableClaimOptions _options = options.Value;
     private readonly ConcurrentDictionary<string, Task> _createdTables = new(StringComparer.Ordinal);
 
@@ -82,9 +85,6 @@ public sealed partial class TableClaimStore(TableServiceClient service, IOptions
 
     public string PartitionKey(ClickId id) => id.ToString()[.._options.PartitionKeyDigits];
 
-    /// <summary>A span's table is dropped once <see cref="TableClaimOptions.RetainAfter"/> has passed since the span ended.</summary>
-    private bool IsExpired(long span) => SpanStart(span + 1) + _options.RetainAfter <= time.GetUtcNow();
-
     /// <summary>Claims every click id; the outcome at index i belongs to request i.</summary>
     public async Task<IReadOnlyList<ClaimOutcome>> ClaimAsync(IReadOnlyList<ClaimRequest> requests, CancellationToken cancellationToken)
     {
@@ -119,7 +119,7 @@ public sealed partial class TableClaimStore(TableServiceClient service, IOptions
             if (IsExpired(Span(requests[i].ClickTime)))
             {
                 // Older than any claim still kept: nothing can be checked, and its table must not come back.
-                Log.ExpiredClaim(logger, requests[i].ClickTime, requests[i].Partition, requests[i].SequenceNumber);
+                Log.ExpiredClaim(_logger, requests[i].ClickTime, requests[i].Partition, requests[i].SequenceNumber);
                 outcomes[i] = ClaimOutcome.Claimed;
             }
             else
@@ -254,62 +254,6 @@ public sealed partial class TableClaimStore(TableServiceClient service, IOptions
         }
     }
 
-    /// <summary>
-    /// Drops every claims table of this prefix whose span ended more than <see cref="TableClaimOptions.RetainAfter"/>
-    /// ago. Lists tables by name range (a query on the table service, not on entities). Returns the names dropped.
-    /// </summary>
-    public async Task<IReadOnlyList<string>> DropExpiredTablesAsync(CancellationToken cancellationToken)
-    {
-        var dropped = new List<string>();
-        string prefix = _options.TablePrefix;
-        string filter = TableServiceClient.CreateQueryFilter($"TableName ge {prefix} and TableName lt {prefix + "{"}");
-        await foreach (var item in service.QueryAsync(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
-        {
-            string suffix = item.Name[prefix.Length..];
-            if (suffix.Length == NameFormat.Length &&
-                DateTimeOffset.TryParseExact(suffix, NameFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var start) &&
-                IsExpired(Span(start)))
-            {
-                await service.DeleteTableAsync(item.Name, cancellationToken).ConfigureAwait(false);
-                _createdTables.TryRemove(item.Name, out _);
-                Log.TableDropped(logger, item.Name);
-                dropped.Add(item.Name);
-            }
-        }
-        return dropped;
-    }
-
-    private Task<TableClient> EnsureTableAsync(string tableName, CancellationToken cancellationToken)
-    {
-        var table = service.GetTableClient(tableName);
-        var created = _createdTables.GetOrAdd(tableName, _ => CreateAndSweepAsync(table));
-        if (created.IsFaulted)
-        {
-            _createdTables.TryRemove(tableName, out _);
-        }
-        return Await(created, table, cancellationToken);
-
-        static async Task<TableClient> Await(Task created, TableClient table, CancellationToken cancellationToken)
-        {
-            await created.WaitAsync(cancellationToken).ConfigureAwait(false);
-            return table;
-        }
-    }
-
-    /// <summary>Creates a table the first time this store uses it, and then drops the expired ones (once per new span).</summary>
-    private async Task CreateAndSweepAsync(TableClient table)
-    {
-        await table.CreateIfNotExistsAsync(CancellationToken.None).ConfigureAwait(false);
-        try
-        {
-            await DropExpiredTablesAsync(CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (RequestFailedException ex)
-        {
-            Log.DropFailed(logger, _options.TablePrefix, ex);
-        }
-    }
-
     private static TableEntity ToEntity(string partitionKey, ClaimRequest request) => new(partitionKey, request.ClickId.ToString())
     {
         [PartitionProperty] = request.Partition,
@@ -321,8 +265,8 @@ public sealed partial class TableClaimStore(TableServiceClient service, IOptions
     {
         double factor = Math.Pow(2, attempt - 1) * (0.8 + Random.Shared.NextDouble() * 0.4);
         var delay = TimeSpan.FromTicks((long)(_options.InitialBackoff.Ticks * factor));
-        Log.TransientFailure(logger, tableName, partitionKey, attempt, delay, ex);
-        await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
+        Log.TransientFailure(_logger, tableName, partitionKey, attempt, delay, ex);
+        await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
     }
 
     private static bool IsTransient(Exception ex, CancellationToken cancellationToken) => ex switch
