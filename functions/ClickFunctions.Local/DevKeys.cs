@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ClickFunctions.Embedded.Privacy;
 using ClickFunctions.Hosting.Options;
 
 namespace ClickFunctions.Local;
@@ -60,27 +61,10 @@ public static class DevKeys
         {
             return;
         }
-        string temp = $"{path}.{Guid.NewGuid():N}.tmp";
-        WritePrivate(temp, existing with { FingerprintSecret = null });
-        using (var old = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete))
-        {
-            File.Move(temp, path, overwrite: true);
-            old.Write(new byte[old.Length]);
-            old.Flush(flushToDisk: true);
-        }
+        SecretFiles.ReplaceAndShred(path, Serialize(existing with { FingerprintSecret = null }));
     }
 
-    private static void WritePrivate(string path, DevKeyFile keys)
-    {
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-        using var file = new FileStream(path, options);
-        file.Write(JsonSerializer.SerializeToUtf8Bytes(keys, DevKeysJson.Default.DevKeyFile));
-        file.Flush(flushToDisk: true);
-    }
+    private static byte[] Serialize(DevKeyFile keys) => JsonSerializer.SerializeToUtf8Bytes(keys, DevKeysJson.Default.DevKeyFile);
 
     private static (DevKeyFile Keys, bool Created) LoadOrCreate(string path)
     {
@@ -96,7 +80,7 @@ public static class DevKeys
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var keys = new DevKeyFile(Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
         string temp = $"{path}.{Guid.NewGuid():N}.tmp";
-        WritePrivate(temp, keys);
+        SecretFiles.WritePrivate(temp, Serialize(keys));
         try
         {
             File.Move(temp, path, overwrite: false);

@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ClickFunctions.Clicks;
-using ClickFunctions.Embedded.Log;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -147,39 +146,8 @@ public sealed partial class DayKeyFile : IFingerprintKeys
     /// </summary>
     private void Save()
     {
-        string directory = Path.GetDirectoryName(_path)!;
-        Directory.CreateDirectory(directory);
         var document = new DayKeysDocument([.. _keys.Select(k => new DayKeyEntry(k.Key.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), Convert.ToBase64String(k.Value)))]);
-        byte[] content = JsonSerializer.SerializeToUtf8Bytes(document, DayKeysJson.Default.DayKeysDocument);
-        string temp = $"{_path}.{Guid.NewGuid():N}.tmp";
-        try
-        {
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-            if (!OperatingSystem.IsWindows())
-            {
-                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
-            using (var file = new FileStream(temp, options))
-            {
-                file.Write(content);
-                file.Flush(flushToDisk: true);
-            }
-            using var old = File.Exists(_path) ? new FileStream(_path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete) : null;
-            File.Move(temp, _path, overwrite: true);
-            LogSegments.SyncDirectory(directory);
-            if (old is not null)
-            {
-                old.Write(new byte[old.Length]);
-                old.Flush(flushToDisk: true);
-            }
-        }
-        finally
-        {
-            if (File.Exists(temp))
-            {
-                File.Delete(temp);
-            }
-        }
+        SecretFiles.ReplaceAndShred(_path, JsonSerializer.SerializeToUtf8Bytes(document, DayKeysJson.Default.DayKeysDocument));
     }
 
     private static partial class Log
