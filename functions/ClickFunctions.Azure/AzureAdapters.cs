@@ -105,7 +105,8 @@ public static class AzureAdaptersExtensions
                 new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }, sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<KustoClient>>())) { Timeout = Timeout.InfiniteTimeSpan },
             sp.GetRequiredService<TokenCredential>(),
             sp.GetRequiredService<IOptions<KustoOptions>>(),
-            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<KustoClient>>()));
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<KustoClient>>(),
+            sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<KustoBucketQueries>();
         services.AddSingleton<IClickQueries>(sp => sp.GetRequiredService<KustoBucketQueries>());
         services.AddSingleton<IBucketSink, KustoBucketSink>();

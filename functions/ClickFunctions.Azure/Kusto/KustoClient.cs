@@ -38,9 +38,11 @@ public readonly record struct KustoParameter(string Value)
 /// streaming ingestion, with Entra tokens for <c>{cluster}/.default</c> and a client request id on every request.
 /// Values reach KQL only as query parameters, never by string concatenation.
 /// </summary>
-public sealed partial class KustoClient(HttpClient http, TokenCredential credential, IOptions<KustoOptions> options, ILogger<KustoClient> logger)
+public sealed partial class KustoClient(HttpClient http, TokenCredential credential, IOptions<KustoOptions> options, ILogger<KustoClient> logger, TimeProvider? time = null)
 {
     private readonly KustoOptions _options = options.Value;
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly StreamingBudget _budget = new(options.Value, time ?? TimeProvider.System);
 
     /// <summary>
     /// The HTTP handler every ADX request goes through: retries of transient answers (429, 408, 5xx, connection
@@ -88,20 +90,23 @@ public sealed partial class KustoClient(HttpClient http, TokenCredential credent
             },
             parameters.ToDictionary(p => p.Key, p => p.Value.Value, StringComparer.Ordinal)));
         string requestId = NewRequestId("Query");
-        using var request = await NewRequestAsync("v2/rest/query", requestId, body, cancellationToken).ConfigureAwait(false);
+        using var request = await NewRequestAsync(_options.ClusterUri!, "v2/rest/query", requestId, body, cancellationToken).ConfigureAwait(false);
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         await EnsureSuccessAsync(response, requestId, cancellationToken).ConfigureAwait(false);
         using var document = await ReadJsonAsync(response, cancellationToken).ConfigureAwait(false);
         return KustoFrames.ParsePrimaryResult(document.RootElement, requestId);
     }
 
-    public async Task<KustoTable> ExecuteManagementAsync(string command, CancellationToken cancellationToken)
+    public Task<KustoTable> ExecuteManagementAsync(string command, CancellationToken cancellationToken) =>
+        ManagementAsync(_options.ClusterUri!, _options.Database, command, cancellationToken);
+
+    private async Task<KustoTable> ManagementAsync(Uri service, string database, string command, CancellationToken cancellationToken)
     {
-        var body = new KustoRequest(_options.Database, command, new KustoRequestProperties(
+        var body = new KustoRequest(database, command, new KustoRequestProperties(
             new Dictionary<string, string>(StringComparer.Ordinal) { ["request_app_name"] = _options.Application },
             new Dictionary<string, string>(StringComparer.Ordinal)));
         string requestId = NewRequestId("Mgmt");
-        using var request = await NewRequestAsync("v1/rest/mgmt", requestId, body, cancellationToken).ConfigureAwait(false);
+        using var request = await NewRequestAsync(service, "v1/rest/mgmt", requestId, body, cancellationToken).ConfigureAwait(false);
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         await EnsureSuccessAsync(response, requestId, cancellationToken).ConfigureAwait(false);
         using var document = await ReadJsonAsync(response, cancellationToken).ConfigureAwait(false);
@@ -109,21 +114,61 @@ public sealed partial class KustoClient(HttpClient http, TokenCredential credent
     }
 
     /// <summary>
-    /// Streams bucket rows into the bucket table (MultiJson, the table's JSON mapping), in requests of at most
-    /// <see cref="KustoOptions.MaxIngestBytes"/>. If a later request fails after an earlier one succeeded, the caller's
-    /// retry sends the same rows again with the same row ids, which the dedup view collapses.
+    /// Writes bucket rows into the bucket table (MultiJson, the table's JSON mapping) in the mode
+    /// <see cref="KustoOptions.IngestionMode"/> chooses (decision 063): streaming requests of at most
+    /// <see cref="KustoOptions.MaxIngestBytes"/>, or queued ingestion through the Data Management service, or (Managed,
+    /// the default) streaming while the table's estimated volume is under the streaming guideline and queued above it,
+    /// for payloads over the streaming limit, and when streaming still fails transiently after its retries. If a later
+    /// request fails after an earlier one succeeded, or a queued blob is ingested twice, the caller's retry or the
+    /// service writes the same rows with the same row ids, which the dedup view collapses (decision 043).
     /// </summary>
     public async Task IngestBucketsAsync(IReadOnlyCollection<BucketRow> rows, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(rows);
+        if (rows.Count == 0)
+        {
+            return;
+        }
+        var chunks = Serialize(rows, _options.IngestionMode == KustoIngestionMode.Streaming ? _options.MaxIngestBytes : _options.MaxQueuedBlobBytes);
+        string partition = rows.First().BatchId.Split(':')[0];
+        foreach (var (payload, count) in chunks)
+        {
+            var mode = _budget.Choose(_options.IngestionMode, partition, payload.Length);
+            if (mode == KustoIngestionMode.Streaming)
+            {
+                await IngestAsync(payload, count, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            if (mode == KustoIngestionMode.Managed)
+            {
+                try
+                {
+                    await IngestAsync(payload, count, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+                catch (KustoException ex) when (ex is not KustoPermanentException)
+                {
+                    // Streaming still failing after its retries (throttled, or the cluster's streaming capacity):
+                    // the managed streaming pattern of the official clients falls back to queued ingestion.
+                    Log.FallingBack(logger, count, ex.Status, ex.ClientRequestId);
+                }
+            }
+            await IngestQueuedAsync(payload, count, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Rows as MultiJson, one line each, in chunks of at most <paramref name="maxBytes"/>.</summary>
+    private static List<(byte[] Payload, int Rows)> Serialize(IEnumerable<BucketRow> rows, int maxBytes)
+    {
+        var chunks = new List<(byte[], int)>();
         using var payload = new MemoryStream();
         int count = 0;
         foreach (var row in rows)
         {
             byte[] line = JsonSerializer.SerializeToUtf8Bytes(row, KustoJsonContext.Default.BucketRow);
-            if (payload.Length > 0 && payload.Length + line.Length + 1 > _options.MaxIngestBytes)
+            if (payload.Length > 0 && payload.Length + line.Length + 1 > maxBytes)
             {
-                await IngestAsync(payload.ToArray(), count, cancellationToken).ConfigureAwait(false);
+                chunks.Add((payload.ToArray(), count));
                 payload.SetLength(0);
                 count = 0;
             }
@@ -133,8 +178,9 @@ public sealed partial class KustoClient(HttpClient http, TokenCredential credent
         }
         if (count > 0)
         {
-            await IngestAsync(payload.ToArray(), count, cancellationToken).ConfigureAwait(false);
+            chunks.Add((payload.ToArray(), count));
         }
+        return chunks;
     }
 
     private async Task IngestAsync(byte[] payload, int rows, CancellationToken cancellationToken)
@@ -143,7 +189,7 @@ public sealed partial class KustoClient(HttpClient http, TokenCredential credent
             $"v1/rest/ingest/{Uri.EscapeDataString(_options.Database)}/{Uri.EscapeDataString(_options.BucketTable)}?streamFormat=MultiJson&mappingName={Uri.EscapeDataString(_options.BucketMapping)}");
         string requestId = NewRequestId("Ingest");
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_options.ClusterUri!, path));
-        await AddHeadersAsync(request, requestId, cancellationToken).ConfigureAwait(false);
+        await AddHeadersAsync(request, _options.ClusterUri!, requestId, cancellationToken).ConfigureAwait(false);
         request.Content = new ByteArrayContent(payload);
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
@@ -151,20 +197,20 @@ public sealed partial class KustoClient(HttpClient http, TokenCredential credent
         Log.Ingested(logger, rows, requestId);
     }
 
-    private async Task<HttpRequestMessage> NewRequestAsync(string path, string requestId, KustoRequest body, CancellationToken cancellationToken)
+    private async Task<HttpRequestMessage> NewRequestAsync(Uri service, string path, string requestId, KustoRequest body, CancellationToken cancellationToken)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_options.ClusterUri!, path))
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(service, path))
         {
             Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(body, KustoJsonContext.Default.KustoRequest)),
         };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
-        await AddHeadersAsync(request, requestId, cancellationToken).ConfigureAwait(false);
+        await AddHeadersAsync(request, service, requestId, cancellationToken).ConfigureAwait(false);
         return request;
     }
 
-    private async Task AddHeadersAsync(HttpRequestMessage request, string requestId, CancellationToken cancellationToken)
+    private async Task AddHeadersAsync(HttpRequestMessage request, Uri service, string requestId, CancellationToken cancellationToken)
     {
-        string scope = _options.ClusterUri!.GetLeftPart(UriPartial.Authority) + "/.default";
+        string scope = service.GetLeftPart(UriPartial.Authority) + "/.default";
         var token = await credential.GetTokenAsync(new TokenRequestContext([scope]), cancellationToken).ConfigureAwait(false);
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token.Token);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
@@ -228,6 +274,12 @@ public sealed partial class KustoClient(HttpClient http, TokenCredential credent
 
         [LoggerMessage(3, LogLevel.Warning, "ADX answered {Status} ({Exception}); attempt {Attempt} failed, retrying in {Delay}")]
         public static partial void Retrying(ILogger logger, int status, int attempt, TimeSpan delay, string? exception);
+
+        [LoggerMessage(4, LogLevel.Warning, "Streaming ingestion of {Rows} rows still failed ({Status}, {ClientRequestId}); falling back to queued ingestion")]
+        public static partial void FallingBack(ILogger logger, int rows, int? status, string? clientRequestId);
+
+        [LoggerMessage(5, LogLevel.Debug, "Queued {Rows} bucket rows ({Bytes} bytes) for ingestion as {Blob}")]
+        public static partial void Queued(ILogger logger, int rows, int bytes, string blob);
 
         [LoggerMessage(2, LogLevel.Debug, "Ingested {Rows} bucket rows ({ClientRequestId})")]
         public static partial void Ingested(ILogger logger, int rows, string clientRequestId);

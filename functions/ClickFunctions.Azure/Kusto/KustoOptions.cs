@@ -53,4 +53,52 @@ public sealed class KustoOptions
     /// </summary>
     [Range(1000, 500_000)]
     public int MaxRowsPerQuery { get; set; } = 200_000;
+
+    /// <summary>Managed (default), Streaming or Queued: see <see cref="KustoIngestionMode"/> and decision 063.</summary>
+    public KustoIngestionMode IngestionMode { get; set; } = KustoIngestionMode.Managed;
+
+    /// <summary>
+    /// The Data Management (ingest) endpoint that queued ingestion asks for its resources, by default the cluster's
+    /// with <c>ingest-</c> before the host name (as the official clients derive it), e.g.
+    /// <c>https://ingest-adxclicks.westeurope.kusto.windows.net</c>.
+    /// </summary>
+    public Uri? IngestUri { get; set; }
+
+    /// <summary>
+    /// The table volume above which Managed mode queues: ADX advises queued (bulk) ingestion instead of streaming
+    /// "when the amount of data grows to more than 4 GB per hour per table" (".alter table policy streamingingestion").
+    /// </summary>
+    [Range(1_000_000L, 100_000_000_000L)]
+    public long StreamingMaxBytesPerHour { get; set; } = 4_000_000_000;
+
+    /// <summary>
+    /// The Event Hubs partitions feeding the table (infra/main.bicep eventHubPartitionCount): clicks are spread evenly
+    /// over them by click id (decision 065), so one partition's volume times this is the table's.
+    /// </summary>
+    [Range(1, 1024)]
+    public int SourcePartitions { get; set; } = 32;
+
+    /// <summary>Largest blob one queued ingestion uploads (the default ingestion batching policy seals a batch at 1 GB of raw data, 1,000 blobs or 5 minutes).</summary>
+    [Range(4096, 1_000_000_000)]
+    public int MaxQueuedBlobBytes { get; set; } = 100_000_000;
+
+    /// <summary>How long the ingestion resources and identity token from the Data Management service are reused.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "1.00:00:00")]
+    public TimeSpan IngestionResourcesLifetime { get; set; } = TimeSpan.FromHours(1);
+
+    public Uri ResolvedIngestUri() =>
+        IngestUri ?? new UriBuilder(ClusterUri!) { Host = "ingest-" + ClusterUri!.Host }.Uri;
+}
+
+/// <summary>How bucket rows reach ADX (decision 063).</summary>
+public enum KustoIngestionMode
+{
+    /// <summary>Streaming while the table's estimated volume is under <see cref="KustoOptions.StreamingMaxBytesPerHour"/>, queued above it, for payloads over the streaming limit, and when streaming still fails transiently.</summary>
+    Managed,
+
+    /// <summary>Streaming ingestion only (requests of at most <see cref="KustoOptions.MaxIngestBytes"/>).</summary>
+    Streaming,
+
+    /// <summary>Queued ingestion only, through the Data Management service.</summary>
+    Queued,
 }
