@@ -25,12 +25,16 @@ public sealed partial class Azurite : IAsyncLifetime
 
     public Uri TableEndpoint { get; private set; } = null!;
 
+    public Uri QueueEndpoint { get; private set; } = null!;
+
     public string ConnectionString =>
-        $"DefaultEndpointsProtocol=http;AccountName={DevAccount};AccountKey={DevKey};BlobEndpoint={BlobEndpoint};TableEndpoint={TableEndpoint};";
+        $"DefaultEndpointsProtocol=http;AccountName={DevAccount};AccountKey={DevKey};BlobEndpoint={BlobEndpoint};TableEndpoint={TableEndpoint};QueueEndpoint={QueueEndpoint};";
 
     public TableServiceClient Tables(TableClientOptions? options = null) => new(ConnectionString, options ?? new TableClientOptions());
 
     public BlobServiceClient Blobs() => new(ConnectionString);
+
+    public global::Azure.Storage.Queues.QueueServiceClient Queues(global::Azure.Storage.Queues.QueueClientOptions? options = null) => new(ConnectionString, options ?? new global::Azure.Storage.Queues.QueueClientOptions());
 
     public async ValueTask InitializeAsync()
     {
@@ -56,8 +60,8 @@ public sealed partial class Azurite : IAsyncLifetime
         _process.ErrorDataReceived += (_, _) => { };
         _process.BeginErrorReadLine();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        Uri? blob = null, table = null;
-        while (blob is null || table is null)
+        Uri? blob = null, table = null, queue = null;
+        while (blob is null || table is null || queue is null)
         {
             string? line = await _process.StandardOutput.ReadLineAsync(timeout.Token);
             if (line is null)
@@ -76,10 +80,15 @@ public sealed partial class Azurite : IAsyncLifetime
                 {
                     table = endpoint;
                 }
+                else
+                {
+                    queue = endpoint;
+                }
             }
         }
         BlobEndpoint = blob;
         TableEndpoint = table;
+        QueueEndpoint = queue;
         // Keep draining stdout so Azurite never blocks on a full pipe.
         _ = _process.StandardOutput.BaseStream.CopyToAsync(Stream.Null, CancellationToken.None);
     }

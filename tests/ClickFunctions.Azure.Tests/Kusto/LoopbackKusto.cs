@@ -54,6 +54,12 @@ public sealed class LoopbackKusto : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// When set, every streaming ingestion request within the limits is answered 200 after this sees it, instead of
+    /// being matched against the expectations (the rehearsal: streaming or queued is the client's choice at run time).
+    /// </summary>
+    public Action<RecordedRequest>? IngestSink { get; set; }
+
     public sealed record Expectation(string Method, string PathAndQuery, Func<RecordedRequest, string?> Check, int Status, string ResponseBody);
 
     private LoopbackKusto(WebApplication app) => _app = app;
@@ -85,13 +91,15 @@ public sealed class LoopbackKusto : IAsyncDisposable
     /// <summary>A client as the app builds it (retrying transient answers), its waits on <paramref name="time"/>.</summary>
     public KustoClient Client(string database = "clicks", TimeProvider? time = null, Action<KustoOptions>? configure = null, ILogger<KustoClient>? logger = null)
     {
-        var options = new KustoOptions { ClusterUri = BaseAddress, Database = database, InitialBackoff = TimeSpan.FromMilliseconds(10) };
+        // Streaming unless a test says otherwise: most tests script the engine's answers; the queued path has its own (KustoQueuedIngestionTests).
+        var options = new KustoOptions { ClusterUri = BaseAddress, Database = database, InitialBackoff = TimeSpan.FromMilliseconds(10), IngestionMode = KustoIngestionMode.Streaming };
         configure?.Invoke(options);
         return new KustoClient(
             new HttpClient(KustoClient.CreateResilienceHandler(options, time ?? TimeProvider.System, new SocketsHttpHandler(), logger)),
             Credential,
             Options.Create(options),
-            logger ?? NullLogger<KustoClient>.Instance);
+            logger ?? NullLogger<KustoClient>.Instance,
+            time);
     }
 
     private async Task HandleAsync(HttpContext context)
@@ -117,6 +125,20 @@ public sealed class LoopbackKusto : IAsyncDisposable
             context.Response.StatusCode = 413;
             context.Response.ContentType = "application/json; charset=utf-8";
             await context.Response.WriteAsync("""{"error":{"code":"BadRequest_StreamingIngestionRequestTooLarge","message":"Streaming ingestion request is over the 4 MB limit.","@permanent":true}}""", context.RequestAborted);
+            return;
+        }
+        if (IngestSink is { } sink && recorded.PathAndQuery.StartsWith("/v1/rest/ingest/", StringComparison.Ordinal))
+        {
+            string? failed = CommonChecks(recorded);
+            if (failed is null)
+            {
+                sink(recorded);
+                context.Response.ContentType = "application/json; charset=utf-8";
+                await context.Response.WriteAsync("""{"Tables":[]}""", context.RequestAborted);
+                return;
+            }
+            Mismatches.Enqueue(failed);
+            context.Response.StatusCode = 400;
             return;
         }
         string? problem = null;
