@@ -136,8 +136,13 @@ public static class AzureAdaptersExtensions
         services.AddSingleton(sp => new CheckpointPositions(
             new BlobServiceClient(sp.GetRequiredService<IOptions<CheckpointOptions>>().Value.BlobServiceUri, sp.GetRequiredService<TokenCredential>()),
             sp.GetRequiredService<IOptions<CheckpointOptions>>()));
+        // Checkpoints are trusted only once they are IngestionSettle old: queued rows land after the checkpoint (decision 063).
         services.AddSingleton(sp => new KustoBucketCorrections(
-            sp.GetRequiredService<KustoClient>(), sp.GetRequiredService<IOptions<KustoOptions>>().Value, sp.GetRequiredService<CheckpointPositions>()));
+            sp.GetRequiredService<KustoClient>(), sp.GetRequiredService<IOptions<KustoOptions>>().Value,
+            new SettledPositions(sp.GetRequiredService<CheckpointPositions>(),
+                sp.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(sp.GetRequiredService<IOptions<ReconcileReportOptions>>().Value.ReportContainer),
+                sp.GetRequiredService<IOptions<ReconcileReportOptions>>().Value.IngestionSettle,
+                sp.GetRequiredService<TimeProvider>())));
         services.AddSingleton<ReconcileMetrics>();
         services.AddSingleton(sp => new Reconciler(
             sp.GetRequiredService<CaptureBlobSource>(),

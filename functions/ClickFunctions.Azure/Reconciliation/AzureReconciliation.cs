@@ -13,6 +13,13 @@ public sealed class ReconcileReportOptions
 {
     [Required]
     public string ReportContainer { get; set; } = "reconciliation";
+
+    /// <summary>
+    /// How old a recorded checkpoint must be before the reconciler trusts it (<see cref="SettledPositions"/>): longer
+    /// than a queued ingestion takes to land (batching 30 s plus the service's delay; decision 063).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "06:00:00")]
+    public TimeSpan IngestionSettle { get; set; } = SettledPositions.DefaultSettle;
 }
 
 /// <summary>
