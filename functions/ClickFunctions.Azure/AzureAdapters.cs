@@ -152,6 +152,16 @@ public static class AzureAdaptersExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ReconcileMetrics>()));
         services.AddSingleton<AzureReconciliation>();
+        // Lag of every partition from its checkpoint, on a timer (MonitorPartitionLag); its own consumer group.
+        services.AddSingleton(sp =>
+        {
+            var hub = sp.GetRequiredService<IOptions<EventHubClickLogOptions>>().Value;
+            var credential = sp.GetRequiredService<TokenCredential>();
+            string group = sp.GetRequiredService<IConfiguration>()["LagMonitor:ConsumerGroup"] is { Length: > 0 } g ? g : "lagmonitor";
+            return new PartitionLagMonitor(sp.GetRequiredService<EventHubProducerClient>(), sp.GetRequiredService<CheckpointPositions>(),
+                (partition, sequence) => PartitionLagMonitor.Receiver(group, hub.FullyQualifiedNamespace, hub.EventHubName, credential, partition, sequence),
+                sp.GetRequiredService<AzureClickMetrics>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<PartitionLagMonitor>>());
+        });
 
         builder.AddClickTelemetry(credential);
         return builder;

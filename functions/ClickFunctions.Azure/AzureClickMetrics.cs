@@ -72,6 +72,14 @@ public sealed class AzureClickMetrics
 
     public void Backlog(long events) => _backlog.Record(events);
 
+    /// <summary>One partition's lag and backlog, as the timer-driven <see cref="EventHubs.PartitionLagMonitor"/> measures them (tagged with the partition).</summary>
+    public void PartitionLag(string partition, TimeSpan lag, long backlog)
+    {
+        var tag = new KeyValuePair<string, object?>("partition", partition);
+        _lag.Record(Math.Max(0, lag.TotalMilliseconds), tag);
+        _backlog.Record(Math.Max(0, backlog), tag);
+    }
+
     public void AggregateFailed(FailureKind kind) => _aggregateFailures.Add(1, Kind(kind));
 
     public void DeadLettered(FailureKind kind, int events)

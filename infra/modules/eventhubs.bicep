@@ -101,6 +101,15 @@ resource hub 'Microsoft.EventHub/namespaces/eventhubs@2024-01-01' = {
       userMetadata: 'AggregateClicks function'
     }
   }
+
+  // MonitorPartitionLag reads the oldest unconsumed event of a lagging partition on its own group: the trigger's
+  // processor holds exclusive (epoch) readers on 'aggregator', which a second reader there would conflict with.
+  resource lagMonitor 'consumergroups' = {
+    name: 'lagmonitor'
+    properties: {
+      userMetadata: 'MonitorPartitionLag function (reads one event per lagging partition)'
+    }
+  }
 }
 
 output namespaceName string = namespace.name
@@ -108,3 +117,4 @@ output namespaceName string = namespace.name
 output fullyQualifiedNamespace string = split(replace(namespace.properties.serviceBusEndpoint, 'https://', ''), ':')[0]
 output eventHubName string = hub.name
 output consumerGroupName string = hub::aggregator.name
+output monitorConsumerGroupName string = hub::lagMonitor.name

@@ -16,6 +16,9 @@ param deadLetterContainerName string
 param eventHubsNamespaceName string
 param eventHubName string
 param consumerGroupName string
+
+@description('Consumer group on which MonitorPartitionLag reads the oldest unconsumed event of a lagging partition.')
+param monitorConsumerGroupName string
 param captureWindow string
 param kustoClusterUri string
 param kustoDatabaseName string
@@ -209,6 +212,15 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'RECONCILE_SCHEDULE'
           value: '0 */10 * * * *'
+        }
+        {
+          // Every minute: lag of every partition from its checkpoint, so a partition no instance runs still shows.
+          name: 'LAG_MONITOR_SCHEDULE'
+          value: '0 * * * * *'
+        }
+        {
+          name: 'LagMonitor__ConsumerGroup'
+          value: monitorConsumerGroupName
         }
         {
           name: 'Kusto__ClusterUri'

@@ -62,20 +62,25 @@ public sealed class CheckpointPositions(BlobServiceClient blobs, IOptions<Checkp
         string.Create(CultureInfo.InvariantCulture,
             $"{fullyQualifiedNamespace.ToLowerInvariant()}/{eventHubName.ToLowerInvariant()}/{consumerGroup.ToLowerInvariant()}/checkpoint/");
 
-    public async ValueTask<IReadOnlyDictionary<string, long>> ReadAsync(CancellationToken cancellationToken)
+    public async ValueTask<IReadOnlyDictionary<string, long>> ReadAsync(CancellationToken cancellationToken) =>
+        (await ReadCheckpointsAsync(cancellationToken).ConfigureAwait(false)).ToDictionary(c => c.Key, c => c.Value.Next, StringComparer.Ordinal);
+
+    /// <summary>Per partition with a checkpoint: the next sequence number not consumed, and when the checkpoint was written.</summary>
+    public async Task<IReadOnlyDictionary<string, (long Next, DateTimeOffset? Written)>> ReadCheckpointsAsync(CancellationToken cancellationToken)
     {
         string prefix = Prefix(_options.FullyQualifiedNamespace, _options.EventHubName, _options.ConsumerGroup);
         var container = blobs.GetBlobContainerClient(_options.Container);
-        var consumed = new Dictionary<string, long>(StringComparer.Ordinal);
+        var consumed = new Dictionary<string, (long, DateTimeOffset?)>(StringComparer.Ordinal);
         try
         {
             await foreach (var blob in container.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, prefix, cancellationToken).ConfigureAwait(false))
             {
                 string partition = blob.Name[prefix.Length..];
-                consumed[partition] = blob.Metadata.TryGetValue(SequenceNumberKey, out string? text) &&
+                long next = blob.Metadata.TryGetValue(SequenceNumberKey, out string? text) &&
                     long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long sequence) && sequence >= 0
                         ? sequence + 1
                         : 0;
+                consumed[partition] = (next, blob.Properties.LastModified);
             }
         }
         catch (RequestFailedException ex) when (ex.Status == 404)

@@ -49,7 +49,7 @@ public sealed class AppContractTests
         [
             "AzureWebJobsStorage__credential", "EventHubs__credential", "EventHubs__QueueCapacity", "EventHubs__MaxClicksPerCommit",
             "EventHubs__MaxConcurrentSends",
-            "Claims__TablePrefix", "Claims__PartitionKeyDigits", "Reconcile__AllowedLateness", "Reconcile__Span", "RECONCILE_SCHEDULE",
+            "Claims__TablePrefix", "Claims__PartitionKeyDigits", "Reconcile__AllowedLateness", "Reconcile__Span", "RECONCILE_SCHEDULE", "LAG_MONITOR_SCHEDULE",
             "Kusto__Application", "Kusto__QueryTimeout", "Clicks__ClickIdParameter", "Dedup__Horizon",
         ];
         foreach (var name in fixedSettings)
