@@ -78,7 +78,7 @@ public sealed class KustoOptions
     [Range(1, 1024)]
     public int SourcePartitions { get; set; } = 32;
 
-    /// <summary>Largest blob one queued ingestion uploads (the default ingestion batching policy seals a batch at 1 GB of raw data, 1,000 blobs or 5 minutes).</summary>
+    /// <summary>Largest blob one queued ingestion uploads (an aggregator batch is ~0.3 MB; the service merges small blobs per the table's ingestion batching policy, sealed after 30 s in infra/kusto).</summary>
     [Range(4096, 1_000_000_000)]
     public int MaxQueuedBlobBytes { get; set; } = 100_000_000;
 
