@@ -229,6 +229,7 @@ module functionApp 'modules/functionapp.bicep' = {
     eventHubName: eventHubs.outputs.eventHubName
     consumerGroupName: eventHubs.outputs.consumerGroupName
     monitorConsumerGroupName: eventHubs.outputs.monitorConsumerGroupName
+    eventHubPartitionCount: eventHubPartitionCount
     captureWindow: '00:${padLeft(string(captureIntervalSeconds / 60), 2, '0')}:${padLeft(string(captureIntervalSeconds % 60), 2, '0')}'
     kustoClusterUri: kusto.outputs.clusterUri
     kustoDatabaseName: kusto.outputs.databaseName

@@ -19,6 +19,9 @@ param consumerGroupName string
 
 @description('Consumer group on which MonitorPartitionLag reads the oldest unconsumed event of a lagging partition.')
 param monitorConsumerGroupName string
+
+@description('Partitions of the clicks hub (Kusto:SourcePartitions: Managed ingestion scales one partition\'s volume by it).')
+param eventHubPartitionCount int = 32
 param captureWindow string
 param kustoClusterUri string
 param kustoDatabaseName string
@@ -221,6 +224,105 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'LagMonitor__ConsumerGroup'
           value: monitorConsumerGroupName
+        }
+        // Tunables at their code defaults (the options classes), listed so the deployed app shows them; the local
+        // sample has the same values (AppContractTests).
+        {
+          name: 'EventHubs__SendRetries'
+          value: '3'
+        }
+        {
+          name: 'EventHubs__SendRetryDelay'
+          value: '00:00:00.300'
+        }
+        {
+          name: 'EventHubs__SendRetryMaxDelay'
+          value: '00:00:02'
+        }
+        {
+          name: 'EventHubs__SendTimeout'
+          value: '00:00:10'
+        }
+        {
+          name: 'Claims__TableSpan'
+          value: '2.00:00:00'
+        }
+        {
+          name: 'Claims__ReorderTolerance'
+          value: '00:10:00'
+        }
+        {
+          name: 'Claims__RetainAfter'
+          value: '3.00:00:00'
+        }
+        {
+          name: 'Claims__MaxAttempts'
+          value: '6'
+        }
+        {
+          name: 'Claims__InitialBackoff'
+          value: '00:00:00.200'
+        }
+        {
+          name: 'Capture__FileWindow'
+          value: '00:15:00'
+        }
+        {
+          name: 'Aggregation__PermanentAttempts'
+          value: '2'
+        }
+        {
+          name: 'Aggregation__TransientAttempts'
+          value: '8'
+        }
+        {
+          name: 'Aggregation__InitialBackoff'
+          value: '00:00:01'
+        }
+        {
+          name: 'Aggregation__MaxBackoff'
+          value: '00:00:30'
+        }
+        {
+          name: 'Reconcile__IngestionSettle'
+          value: '00:05:00'
+        }
+        {
+          name: 'Kusto__IngestionMode'
+          value: 'Managed'
+        }
+        {
+          name: 'Kusto__StreamingMaxBytesPerHour'
+          value: '4000000000'
+        }
+        {
+          // The hub's partition count: Managed ingestion estimates the table's volume as one partition's times this.
+          name: 'Kusto__SourcePartitions'
+          value: string(eventHubPartitionCount)
+        }
+        {
+          name: 'Kusto__MaxIngestBytes'
+          value: '3500000'
+        }
+        {
+          name: 'Kusto__MaxQueuedBlobBytes'
+          value: '100000000'
+        }
+        {
+          name: 'Kusto__MaxAttempts'
+          value: '6'
+        }
+        {
+          name: 'Kusto__InitialBackoff'
+          value: '00:00:01'
+        }
+        {
+          name: 'Kusto__AttemptTimeout'
+          value: '00:01:00'
+        }
+        {
+          name: 'Kusto__MaxRowsPerQuery'
+          value: '200000'
         }
         {
           name: 'Kusto__ClusterUri'
