@@ -60,6 +60,15 @@ public sealed class LoopbackKusto : IAsyncDisposable
     /// </summary>
     public Action<RecordedRequest>? IngestSink { get; set; }
 
+    /// <summary>
+    /// When set, a v2 query it answers (non-null) gets that v2 body, with the result truncation applied, instead of
+    /// being matched against the expectations; the rows each answer actually carried are in <see cref="ReturnedRows"/>.
+    /// </summary>
+    public Func<RecordedRequest, string?>? QueryAnswer { get; set; }
+
+    /// <summary>PrimaryResult rows of each answer to a v2 query, as sent (after truncation).</summary>
+    public ConcurrentQueue<int> ReturnedRows { get; } = new();
+
     public sealed record Expectation(string Method, string PathAndQuery, Func<RecordedRequest, string?> Check, int Status, string ResponseBody);
 
     private LoopbackKusto(WebApplication app) => _app = app;
@@ -141,6 +150,21 @@ public sealed class LoopbackKusto : IAsyncDisposable
             context.Response.StatusCode = 400;
             return;
         }
+        if (QueryAnswer is { } answer && recorded.PathAndQuery == "/v2/rest/query" && answer(recorded) is { } v2)
+        {
+            string? failed = CommonChecks(recorded);
+            if (failed is not null)
+            {
+                Mismatches.Enqueue(failed);
+                context.Response.StatusCode = 400;
+                return;
+            }
+            string sent = Truncate(v2);
+            ReturnedRows.Enqueue(PrimaryRows(sent));
+            context.Response.ContentType = "application/json; charset=utf-8";
+            await context.Response.WriteAsync(sent, context.RequestAborted);
+            return;
+        }
         string? problem = null;
         if (!_expected.TryDequeue(out var next))
         {
@@ -212,6 +236,20 @@ public sealed class LoopbackKusto : IAsyncDisposable
         ours["HasErrors"] = true;
         ours["OneApiErrors"] = error;
         return frames.ToJsonString();
+    }
+
+    /// <summary>Data rows of the PrimaryResult table of a v2 answer (an error row at the end does not count).</summary>
+    public static int PrimaryRows(string v2)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(v2);
+        foreach (var frame in document.RootElement.EnumerateArray())
+        {
+            if (frame.TryGetProperty("TableKind", out var kind) && kind.GetString() == "PrimaryResult")
+            {
+                return frame.GetProperty("Rows").EnumerateArray().Count(r => r.ValueKind == System.Text.Json.JsonValueKind.Array);
+            }
+        }
+        return 0;
     }
 
     /// <summary>What every ADX request must carry.</summary>
