@@ -32,6 +32,7 @@ public static class EmbeddedAdaptersExtensions
 
         var services = builder.Services;
         services.AddSingleton(paths);
+        services.AddSingleton<DiskUsage>();
         services.AddOptions<LocalLogOptions>()
             .BindConfiguration("LocalLog")
             .Configure(o => o.Directory = paths.LogDirectory)

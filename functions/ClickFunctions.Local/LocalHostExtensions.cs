@@ -37,8 +37,8 @@ public static class LocalHostExtensions
         app.MapClickEndpoints();
         app.MapLocalTelemetry();
         app.MapQueryEndpoints();
-        app.MapGet("/healthz", (LocalClickLog log) => TypedResults.Json(
-            new HealthReport("ok", [.. log.Partitions.Select(p => new PartitionHealth(p.Id, p.Committed.NextSequence))]),
+        app.MapGet("/healthz", (LocalClickLog log, DiskUsage disk) => TypedResults.Json(
+            new HealthReport("ok", [.. log.Partitions.Select(p => new PartitionHealth(p.Id, p.Committed.NextSequence))], disk.LogBytes(), disk.StoreBytes()),
             LocalJson.Default.HealthReport));
         return app;
     }
@@ -61,7 +61,8 @@ public sealed record StartupNotes(string DataDirectory, IReadOnlyList<string> No
 
 public sealed record PartitionHealth(int Partition, long NextSequence);
 
-public sealed record HealthReport(string Status, IReadOnlyList<PartitionHealth> Partitions);
+/// <summary>/healthz: the log's partitions, and the bytes the log and the store take on disk.</summary>
+public sealed record HealthReport(string Status, IReadOnlyList<PartitionHealth> Partitions, long LogBytes, long StoreBytes);
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(HealthReport))]
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase)]

@@ -17,11 +17,12 @@ namespace ClickFunctions.Local;
 /// DuckDB admits one writing process, and the command says so if the store is locked.
 /// Exit codes: 0 matched, corrected or rebuilt; 2 bad arguments or window not closed; 3 gaps in the log;
 /// 4 log unreadable or missing; 5 store in use; 6 the store's consumer has not counted the window yet;
-/// 7 the store file has another schema version (the message says how to rebuild it from the log).
+/// 7 the store file has another schema version (the message says how to rebuild it from the log); 8 the window reaches
+/// before what retention kept (the log, or minute buckets), or a rebuild was asked of a log retention has shortened.
 /// </summary>
 public static class ReconcileCommand
 {
-    public const int Ok = 0, BadArguments = 2, Gaps = 3, Unreadable = 4, StoreInUse = 5, Unsettled = 6, StoreVersion = 7;
+    public const int Ok = 0, BadArguments = 2, Gaps = 3, Unreadable = 4, StoreInUse = 5, Unsettled = 6, StoreVersion = 7, NotRetained = 8;
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -99,6 +100,11 @@ public static class ReconcileCommand
         {
             if (store.IsEmpty())
             {
+                if (ClickFunctions.Embedded.Retention.LogTrim.Describe(paths.LogDirectory) is { } trimmed)
+                {
+                    Console.Error.WriteLine($"reconcile: NotRetained: the store is empty, so reconcile would rebuild it from the whole log, but {trimmed}: a rebuild would count only what is left. Restore the store from a backup (restore --from DIR) instead; the log then replays what came after it.");
+                    return NotRetained;
+                }
                 var rebuild = await new StoreRebuild(source, reports, reconciliation, horizon, time)
                     .RunAsync(store, services.GetRequiredService<IOptions<ClickStoreOptions>>().Value, from, to, cancellationToken).ConfigureAwait(false);
                 switch (rebuild.Outcome)
@@ -123,6 +129,7 @@ public static class ReconcileCommand
                 ReconcileStatus.Gaps => Fail(Gaps, report),
                 ReconcileStatus.Unreadable => Fail(Unreadable, report),
                 ReconcileStatus.Unsettled => Fail(Unsettled, report),
+                ReconcileStatus.NotRetained => Fail(NotRetained, report),
                 _ => Fail(BadArguments, report),
             };
         }

@@ -74,7 +74,15 @@ public static partial class QueryEndpoints
             return BadRequest(problem);
         }
         long started = Stopwatch.GetTimestamp();
-        var clicks = await request.Queries.GetAdClicksAsync(query, request.CancellationToken).ConfigureAwait(false);
+        AdClicks? clicks;
+        try
+        {
+            clicks = await request.Queries.GetAdClicksAsync(query, request.CancellationToken).ConfigureAwait(false);
+        }
+        catch (RangeNotRetainedException e)
+        {
+            return NotRetained(e);
+        }
         Log.AdQueried(request.Loggers.CreateLogger(typeof(QueryEndpoints)), advertiserId, request.AdId, query.Granularity.Code(), clicks?.Buckets.Count ?? -1, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return clicks is null ? NotFound() : TypedResults.Ok(clicks);
     }
@@ -91,7 +99,14 @@ public static partial class QueryEndpoints
         {
             return BadRequest(problem);
         }
-        return TypedResults.Ok(await request.Queries.ListAdsAsync(query, request.CancellationToken).ConfigureAwait(false));
+        try
+        {
+            return TypedResults.Ok(await request.Queries.ListAdsAsync(query, request.CancellationToken).ConfigureAwait(false));
+        }
+        catch (RangeNotRetainedException e)
+        {
+            return NotRetained(e);
+        }
     }
 
     /// <summary>Resolves the caller and records it on the request; false (logged) when the request carries no valid credentials.</summary>
@@ -108,6 +123,10 @@ public static partial class QueryEndpoints
         context.Features.Set(new QueryCaller(advertiserId));
         return true;
     }
+
+    /// <summary>The range reaches before what the store keeps: a 400 naming the first instant kept, never a silent zero.</summary>
+    private static ProblemHttpResult NotRetained(RangeNotRetainedException e) =>
+        TypedResults.Problem(detail: e.Message, statusCode: StatusCodes.Status400BadRequest, title: "Range no longer retained");
 
     private static ProblemHttpResult BadRequest(string detail) =>
         TypedResults.Problem(detail: detail, statusCode: StatusCodes.Status400BadRequest, title: "Invalid query parameters");
