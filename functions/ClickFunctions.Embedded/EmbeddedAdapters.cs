@@ -33,6 +33,7 @@ public static class EmbeddedAdaptersExtensions
         var services = builder.Services;
         services.AddSingleton(paths);
         services.AddSingleton<DiskUsage>();
+        services.AddSingleton<Operations.MaintenanceLock>();
         services.AddOptions<LocalLogOptions>()
             .BindConfiguration("LocalLog")
             .Configure(o => o.Directory = paths.LogDirectory)

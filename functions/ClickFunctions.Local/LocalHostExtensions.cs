@@ -26,6 +26,7 @@ public static class LocalHostExtensions
         builder.AddTrustedProxies();
         builder.Services.AddSingleton(new StartupNotes(paths.DataDirectory, notes));
         builder.Services.AddHostedService<StartupBanner>();
+        builder.Services.AddHostedService<OpsSocket>();
         builder.AddLocalTelemetry();
         return builder;
     }

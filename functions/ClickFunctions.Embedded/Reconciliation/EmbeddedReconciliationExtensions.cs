@@ -63,7 +63,8 @@ public static class EmbeddedReconciliationExtensions
             sp.GetRequiredService<DuckDbClickStore>(),
             sp.GetRequiredService<IOptions<LocalLogOptions>>().Value.Directory,
             sp.GetRequiredService<IOptions<RetentionOptions>>().Value,
-            sp.GetRequiredService<ILogger<RetentionSweep>>()));
+            sp.GetRequiredService<ILogger<RetentionSweep>>(),
+            sp.GetRequiredService<Operations.MaintenanceLock>()));
         services.AddSingleton(sp => new EmbeddedReconciliation(
             sp.GetRequiredService<Reconciler>(), sp.GetRequiredService<ReconcileReports>(), sp.GetRequiredService<ILogger<EmbeddedReconciliation>>(),
             sp.GetRequiredService<RetainedWindows>()));

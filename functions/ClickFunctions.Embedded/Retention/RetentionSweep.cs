@@ -26,10 +26,11 @@ public sealed record RetentionReport(DateTimeOffset At, IReadOnlyList<SegmentVer
 /// may be gone rather than a shortened log that reconciles to zero. Segments go only from the front, so every
 /// partition stays contiguous and the sequence audit sees no gap (a partition's first file names its first sequence).
 /// </summary>
-public sealed partial class RetentionSweep(DuckDbClickStore store, string logDirectory, RetentionOptions options, ILogger<RetentionSweep> logger)
+public sealed partial class RetentionSweep(DuckDbClickStore store, string logDirectory, RetentionOptions options, ILogger<RetentionSweep> logger, Operations.MaintenanceLock? maintenance = null)
 {
     public RetentionReport Run(DateTimeOffset now)
     {
+        using var _ = maintenance?.Enter();
         long minutes = store.DeleteRollupBefore(Granularity.Minute, TimeBuckets.FloorToMinute(now - options.Minute));
         long hours = store.DeleteRollupBefore(Granularity.Hour, FloorTo(now - options.Hour, TimeSpan.FromHours(1)));
         long days = store.DeleteRollupBefore(Granularity.Day, FloorTo(now - options.Day, TimeSpan.FromDays(1)));
