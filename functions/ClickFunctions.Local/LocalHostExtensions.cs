@@ -27,6 +27,8 @@ public static class LocalHostExtensions
         builder.Services.AddSingleton(new StartupNotes(paths.DataDirectory, notes));
         builder.Services.AddHostedService<StartupBanner>();
         builder.Services.AddHostedService<OpsSocket>();
+        // Under systemd (Type=notify): READY=1 once started, STOPPING=1 on SIGTERM, journald log levels; a no-op elsewhere.
+        builder.Services.AddSystemd();
         builder.AddLocalTelemetry();
         return builder;
     }
