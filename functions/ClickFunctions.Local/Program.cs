@@ -15,6 +15,11 @@ if (args is ["backup", ..])
     return await BackupCommand.RunAsync(args[1..]);
 }
 
+if (args is ["erase", ..])
+{
+    return await EraseCommand.RunAsync(args[1..]);
+}
+
 if (args is ["restore", ..])
 {
     return await RestoreCommand.RunAsync(args[1..]);

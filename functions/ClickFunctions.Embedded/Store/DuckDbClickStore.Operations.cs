@@ -91,4 +91,24 @@ public sealed partial class DuckDbClickStore
         }
         return (IReadOnlyDictionary<int, long>)positions;
     });
+
+    /// <summary>Deletes the dedup claims of an erased click id or click-time range; returns how many.</summary>
+    public long DeleteClaims(Operations.ErasureRequest request) => OnWriter(c =>
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        using var command = c.CreateCommand();
+        if (request.ClickId is { } text && Clicks.ClickId.TryParse(text, out var id))
+        {
+            command.CommandText = "DELETE FROM claims WHERE id_hi = $hi AND id_lo = $lo";
+            command.Parameters.Add(new DuckDB.NET.Data.DuckDBParameter("hi", (ulong)(id.Value >> 64)));
+            command.Parameters.Add(new DuckDB.NET.Data.DuckDBParameter("lo", (ulong)id.Value));
+        }
+        else
+        {
+            command.CommandText = "DELETE FROM claims WHERE click_time >= $from AND click_time < $to";
+            command.Parameters.Add(new DuckDB.NET.Data.DuckDBParameter("from", request.From!.Value.UtcDateTime));
+            command.Parameters.Add(new DuckDB.NET.Data.DuckDBParameter("to", request.To!.Value.UtcDateTime));
+        }
+        return (long)command.ExecuteNonQuery();
+    });
 }
