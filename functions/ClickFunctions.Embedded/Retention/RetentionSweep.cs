@@ -25,6 +25,7 @@ public sealed record RetentionReport(DateTimeOffset At, IReadOnlyList<SegmentVer
 /// goes. The log's floor is recorded before any file is deleted, so a crash mid-sweep leaves a floor that refuses what
 /// may be gone rather than a shortened log that reconciles to zero. Segments go only from the front, so every
 /// partition stays contiguous and the sequence audit sees no gap (a partition's first file names its first sequence).
+/// (docs/architecture.md, invariant 10.)
 /// </summary>
 public sealed partial class RetentionSweep(DuckDbClickStore store, string logDirectory, RetentionOptions options, ILogger<RetentionSweep> logger, Operations.MaintenanceLock? maintenance = null)
 {
