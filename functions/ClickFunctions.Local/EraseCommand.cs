@@ -54,10 +54,7 @@ public static class EraseCommand
             return BadArguments;
         }
 
-        var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Configuration = LocalPaths.CliConfiguration(dataDir) });
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
-        builder.AddEmbeddedAdapters();
-        using var host = builder.Build();
+        using var host = LocalPaths.BuildEmbeddedServices(dataDir);
         var services = host.Services;
         var paths = services.GetRequiredService<EmbeddedPaths>();
         if (await OpsSocket.SendAsync(paths.DataDirectory, new OpsRequest("ping"), cancellationToken).ConfigureAwait(false) is not null)

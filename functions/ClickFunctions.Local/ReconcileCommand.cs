@@ -51,12 +51,7 @@ public static class ReconcileCommand
             return BadArguments;
         }
 
-        // The embedded wiring, built but not started: none of the host's background services (consumer, periodic
-        // reconciler) run, and only what this command resolves is created.
-        var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Configuration = LocalPaths.CliConfiguration(dataDir) });
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
-        builder.AddEmbeddedAdapters();
-        using var host = builder.Build();
+        using var host = LocalPaths.BuildEmbeddedServices(dataDir);
         var services = host.Services;
         var paths = services.GetRequiredService<EmbeddedPaths>();
         TimeSpan horizon;

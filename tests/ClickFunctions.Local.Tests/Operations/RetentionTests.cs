@@ -138,6 +138,9 @@ public sealed class RetentionTests : IDisposable
         using var health = JsonDocument.Parse(await client.GetStringAsync(new Uri("/healthz", UriKind.Relative), Ct));
         Assert.Equal(DirectorySize(_data.LogDirectory), health.RootElement.GetProperty("logBytes").GetInt64());
         Assert.True(health.RootElement.GetProperty("storeBytes").GetInt64() > 0);
+        string metrics = await client.GetStringAsync(new Uri("/metrics", UriKind.Relative), Ct);
+        Assert.Contains("clickfunctions_log_size_bytes", metrics, StringComparison.Ordinal);
+        Assert.Contains("clickfunctions_store_size_bytes", metrics, StringComparison.Ordinal);
     }
 
     private static long DirectorySize(string directory) => new DirectoryInfo(directory).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
