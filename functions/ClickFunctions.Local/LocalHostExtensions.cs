@@ -3,6 +3,7 @@ using ClickFunctions.Embedded.Log;
 using ClickFunctions.Hosting.Http;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Scalar.AspNetCore;
 
 namespace ClickFunctions.Local;
 
@@ -27,6 +28,7 @@ public static class LocalHostExtensions
         builder.Services.AddSingleton(new StartupNotes(paths.DataDirectory, notes));
         builder.Services.AddHostedService<StartupBanner>();
         builder.AddLocalTelemetry();
+        builder.Services.AddOpenApi(o => o.AddDocumentTransformer<ApiDocumentTransformer>());
         return builder;
     }
 
@@ -37,6 +39,9 @@ public static class LocalHostExtensions
         app.MapClickEndpoints();
         app.MapLocalTelemetry();
         app.MapQueryEndpoints();
+        // The OpenAPI document at /openapi/v1.json and its browsable reference at /scalar (issue 15).
+        app.MapOpenApi();
+        app.MapScalarApiReference();
         app.MapGet("/healthz", (LocalClickLog log) => TypedResults.Json(
             new HealthReport("ok", [.. log.Partitions.Select(p => new PartitionHealth(p.Id, p.Committed.NextSequence))]),
             LocalJson.Default.HealthReport));

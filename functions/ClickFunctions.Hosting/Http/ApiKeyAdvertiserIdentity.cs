@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 namespace ClickFunctions.Hosting.Http;
 
 /// <summary>
-/// Resolves the <c>X-Api-Key</c> header through configuration (<c>Advertisers:&lt;advertiserId&gt;:ApiKey</c>). The
+/// Resolves the key of an <c>X-Api-Key</c> or <c>Authorization: Bearer</c> header (<see cref="PresentedKey"/>) through configuration (<c>Advertisers:&lt;advertiserId&gt;:ApiKey</c>). The
 /// presented key is hashed and compared with every configured key's hash in constant time, without stopping at a
 /// match, so timing reveals neither a key nor which advertiser it belongs to.
 /// </summary>
@@ -28,13 +28,12 @@ public sealed class ApiKeyAdvertiserIdentity : IAdvertiserIdentity
     public ValueTask<string?> ResolveAsync(HttpContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var values = context.Request.Headers[HeaderName];
-        if (values.Count != 1 || string.IsNullOrEmpty(values[0]) || values[0]!.Length > 512)
+        if (PresentedKey.From(context.Request) is not { } key)
         {
             return ValueTask.FromResult<string?>(null);
         }
         Span<byte> presented = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(Encoding.UTF8.GetBytes(values[0]!), presented);
+        SHA256.HashData(Encoding.UTF8.GetBytes(key), presented);
         string? match = null;
         foreach (var (advertiserId, keyHash) in _keys)
         {
