@@ -156,14 +156,14 @@ public static class ApiConventions
         {
             if (parameter.GetCustomAttribute<FromQueryAttribute>() is { } query)
             {
-                names.Add(query.Name ?? parameter.Name!);
+                names.Add(query.Name ?? JsonNamingPolicy.CamelCase.ConvertName(parameter.Name!));
             }
         }
         foreach (var property in type.GetProperties())
         {
             if (property.GetCustomAttribute<FromQueryAttribute>() is { } query)
             {
-                names.Add(query.Name ?? property.Name);
+                names.Add(query.Name ?? JsonNamingPolicy.CamelCase.ConvertName(property.Name));
             }
         }
         return names;

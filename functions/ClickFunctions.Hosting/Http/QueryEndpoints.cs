@@ -107,6 +107,10 @@ public static partial class QueryEndpoints
     /// <summary>The handler's result, as CSV when the caller asked for it and the result is a 200 with a body.</summary>
     private static object? Shape(HttpContext context, object? result)
     {
+        while (result is INestedHttpResult nested)
+        {
+            result = nested.Result;
+        }
         if (result is IStatusCodeHttpResult { StatusCode: 200 or null } and IValueHttpResult { Value: { } value } && result is not ProblemHttpResult && ApiConventions.WantsCsv(context.Request))
         {
             var json = context.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
