@@ -22,9 +22,12 @@ public static class LocalHostExtensions
         // Per-request framework logs at Information would cost more than the click itself.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
-        var notes = DevKeys.Apply(builder.Configuration, paths.DataDirectory);
+        var notes = DevKeys.Apply(builder.Configuration, paths.DataDirectory).Append(DevAdminKey.Apply(builder.Configuration, paths.DataDirectory)).ToList();
         builder.AddEmbeddedAdapters();
         builder.AddTrustedProxies();
+        // Advertisers and keys added at runtime through the admin API, kept in the data directory.
+        builder.Services.AddSingleton<ClickFunctions.Hosting.Accounts.IAccountStore>(new ClickFunctions.Embedded.Accounts.FileAccountStore(paths.DataDirectory));
+        builder.Services.AddAdminApi(builder.Configuration);
         builder.Services.AddSingleton(new StartupNotes(paths.DataDirectory, notes));
         builder.Services.AddHostedService<StartupBanner>();
         builder.AddLocalTelemetry();
@@ -39,6 +42,7 @@ public static class LocalHostExtensions
         app.MapClickEndpoints();
         app.MapLocalTelemetry();
         app.MapQueryEndpoints();
+        app.MapAdminEndpoints();
         // The OpenAPI document at /openapi/v1.json and its browsable reference at /scalar (issue 15).
         app.MapOpenApi();
         app.MapScalarApiReference();

@@ -19,18 +19,41 @@ public sealed class ApiKeyAdvertiserIdentity : IAdvertiserIdentity
 
     private readonly (string AdvertiserId, byte[] KeyHash)[] _keys;
 
-    public ApiKeyAdvertiserIdentity(IOptions<AdvertisersOptions> options)
+    private readonly Accounts.IAccountStore? _accounts;
+    private readonly TimeProvider _time;
+
+    public ApiKeyAdvertiserIdentity(IOptions<AdvertisersOptions> options, Accounts.IAccountStore? accounts = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        _accounts = accounts;
+        _time = time ?? TimeProvider.System;
         _keys = [.. options.Value.Advertisers.Select(a => (a.Key, SHA256.HashData(Encoding.UTF8.GetBytes(a.Value.ApiKey))))];
     }
 
-    public ValueTask<string?> ResolveAsync(HttpContext context, CancellationToken cancellationToken)
+    public async ValueTask<string?> ResolveAsync(HttpContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (ResolveConfigured(context) is { } configured)
+        {
+            return configured;
+        }
+        // Keys issued at runtime (admin API): looked up by their SHA-256, so no comparison of the key itself; an
+        // expired key is refused here, a revoked one is no longer in the store.
+        if (_accounts is not null && PresentedKey.From(context.Request) is { } key && Accounts.RuntimeKeys.Looks(key)
+            && await _accounts.FindByHashAsync(Accounts.RuntimeKeys.HashHex(key), cancellationToken).ConfigureAwait(false) is { } stored
+            && (stored.Expires is not { } expires || expires > _time.GetUtcNow()))
+        {
+            return stored.AdvertiserId;
+        }
+        return null;
+    }
+
+    private string? ResolveConfigured(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         if (PresentedKey.From(context.Request) is not { } key)
         {
-            return ValueTask.FromResult<string?>(null);
+            return null;
         }
         Span<byte> presented = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(Encoding.UTF8.GetBytes(key), presented);
@@ -42,7 +65,7 @@ public sealed class ApiKeyAdvertiserIdentity : IAdvertiserIdentity
                 match = advertiserId;
             }
         }
-        return ValueTask.FromResult(match);
+        return match;
     }
 }
 
