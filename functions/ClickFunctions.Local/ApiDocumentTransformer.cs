@@ -30,7 +30,7 @@ internal sealed class ApiDocumentTransformer : IOpenApiDocumentTransformer
 
         document.Paths ??= [];
         // Query parameters as the API documents and binds them (case-insensitively): camelCase, like the JSON.
-        foreach (var operation in document.Paths.Values.SelectMany(p => p.Operations?.Values ?? []))
+        foreach (var operation in document.Paths.Values.SelectMany(p => (IEnumerable<OpenApiOperation>?)p.Operations?.Values ?? []))
         {
             foreach (var parameter in (operation.Parameters ?? []).OfType<OpenApiParameter>().Where(p => p.In == ParameterLocation.Query && p.Name is { Length: > 0 }))
             {
