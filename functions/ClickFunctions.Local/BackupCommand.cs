@@ -13,17 +13,17 @@ namespace ClickFunctions.Local;
 /// Exit codes: 0 written; 2 bad arguments; 4 the backup failed (the message says why); 5 the store is locked by a
 /// process that does not answer on the operations socket.
 /// </summary>
-public static class BackupCommand
+public sealed class BackupCommand : ClickFunctions.Local.Cli.ICliCommand
 {
     public const int Ok = 0, BadArguments = 2, Failed = 4, StoreInUse = 5;
 
-    public static async Task<int> RunAsync(string[] args)
+    public Command Create()
     {
         var to = new Option<string>("--to") { Description = "A new directory to write the backup into (must not exist)", Required = true };
         var dataDir = new Option<string?>("--data-dir") { Description = $"Data directory of the host (default {EmbeddedPaths.DefaultDataDirectory})" };
-        var command = new RootCommand("Writes a consistent backup of the store and the log, online when the host runs.") { to, dataDir };
+        var command = new Command("backup", "Writes a consistent backup of the store and the log, online when the host runs.") { to, dataDir };
         command.SetAction((result, ct) => RunAsync(result.GetValue(to)!, result.GetValue(dataDir), ct));
-        return await command.Parse(args).InvokeAsync().ConfigureAwait(false);
+        return command;
     }
 
     public static async Task<int> RunAsync(string to, string? dataDir, CancellationToken cancellationToken)

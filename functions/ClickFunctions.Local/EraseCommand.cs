@@ -17,19 +17,19 @@ namespace ClickFunctions.Local;
 /// (<see cref="ClickErasure"/>). Exit codes: 0 erased (the report says what); 2 bad arguments; 3 the log is erased but
 /// a window could not be reconciled yet (the message says why; run the same erase again); 5 the host is running.
 /// </summary>
-public static class EraseCommand
+public sealed class EraseCommand : ClickFunctions.Local.Cli.ICliCommand
 {
     public const int Ok = 0, BadArguments = 2, Incomplete = 3, HostRunning = 5;
 
-    public static async Task<int> RunAsync(string[] args)
+    public Command Create()
     {
         var clickId = new Option<string?>("--click-id") { Description = "The click id to erase (32 hex digits, as the landing URL's click id parameter carries it)" };
         var from = new Option<string?>("--from") { Description = "Erase clicks at or after this instant (ISO-8601 UTC, a whole minute)" };
         var to = new Option<string?>("--to") { Description = "...and before this one" };
         var dataDir = new Option<string?>("--data-dir") { Description = $"Data directory (default {EmbeddedPaths.DefaultDataDirectory}); the host must be stopped" };
-        var command = new RootCommand("Erases the clicks of one click id or one time range from the log and the store, with a report.") { clickId, from, to, dataDir };
+        var command = new Command("erase", "Erases the clicks of one click id or one time range from the log and the store, with a report.") { clickId, from, to, dataDir };
         command.SetAction((result, ct) => RunAsync(result.GetValue(clickId), result.GetValue(from), result.GetValue(to), result.GetValue(dataDir), ct));
-        return await command.Parse(args).InvokeAsync().ConfigureAwait(false);
+        return command;
     }
 
     private static async Task<int> RunAsync(string? clickIdText, string? fromText, string? toText, string? dataDir, CancellationToken cancellationToken)

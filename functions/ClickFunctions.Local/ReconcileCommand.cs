@@ -7,6 +7,7 @@ using ClickFunctions.Embedded.Reconciliation;
 using ClickFunctions.Embedded.Store;
 using ClickFunctions.Reconciliation;
 using DuckDB.NET.Data;
+using ClickFunctions.Local.Cli;
 using Microsoft.Extensions.Options;
 
 namespace ClickFunctions.Local;
@@ -20,18 +21,18 @@ namespace ClickFunctions.Local;
 /// 7 the store file has another schema version (the message says how to rebuild it from the log); 8 the window reaches
 /// before what retention kept (the log, or minute buckets), or a rebuild was asked of a log retention has shortened.
 /// </summary>
-public static class ReconcileCommand
+public sealed class ReconcileCommand : ICliCommand
 {
     public const int Ok = 0, BadArguments = 2, Gaps = 3, Unreadable = 4, StoreInUse = 5, Unsettled = 6, StoreVersion = 7, NotRetained = 8;
 
-    public static async Task<int> RunAsync(string[] args)
+    public Command Create()
     {
         var from = new Option<string>("--from") { Description = "Window start, ISO-8601 UTC on a whole minute (inclusive)", Required = true };
         var to = new Option<string>("--to") { Description = "Window end, ISO-8601 UTC on a whole minute (exclusive)", Required = true };
         var dataDir = new Option<string?>("--data-dir") { Description = $"Data directory of the host (default {EmbeddedPaths.DefaultDataDirectory}); the host must not be running on it" };
-        var command = new RootCommand("Recounts a window of clicks from the local log and corrects the store (or rebuilds a deleted store).") { from, to, dataDir };
+        var command = new Command("reconcile", "Recounts a window of clicks from the local log and corrects the store (or rebuilds a deleted store).") { from, to, dataDir };
         command.SetAction((result, cancellationToken) => RunAsync(result.GetValue(from)!, result.GetValue(to)!, result.GetValue(dataDir), cancellationToken));
-        return await command.Parse(args).InvokeAsync().ConfigureAwait(false);
+        return command;
     }
 
     private static async Task<int> RunAsync(string fromText, string toText, string? dataDir, CancellationToken cancellationToken)
@@ -62,7 +63,7 @@ public static class ReconcileCommand
         }
         catch (OptionsValidationException e)
         {
-            Console.Error.WriteLine(e.Message);
+            Console.Error.WriteLine(CliRoot.Describe(e));
             return BadArguments;
         }
         if (LocalClickLog.PartitionsIn(paths.LogDirectory).Count == 0)
@@ -83,8 +84,7 @@ public static class ReconcileCommand
         }
         catch (DuckDBException e)
         {
-            Console.Error.WriteLine($"Cannot open the store {paths.StorePath}: {e.Message}");
-            Console.Error.WriteLine("Is the host running on this data directory? DuckDB allows one writing process: stop the host, then reconcile (the running host reconciles closed windows by itself).");
+            Console.Error.WriteLine($"Cannot open the store {paths.StorePath} ({e.Message.ReplaceLineEndings(" ").Trim()}). Is the host running on this data directory? DuckDB allows one writing process: stop the host, then reconcile (the running host reconciles closed windows by itself).");
             return StoreInUse;
         }
         var time = services.GetRequiredService<TimeProvider>();
@@ -93,7 +93,11 @@ public static class ReconcileCommand
         var reconciliation = services.GetRequiredService<EmbeddedReconciliation>();
         try
         {
-            if (store.IsEmpty())
+            bool rebuilding = store.IsEmpty();
+            await using var progress = TerminalProgress.Start(
+                rebuilding ? "rebuilding the store from the log" : "recounting from the log",
+                () => string.Create(CultureInfo.InvariantCulture, $"{source.EventsRead:N0} events read from {source.SegmentsRead:N0} segment files"));
+            if (rebuilding)
             {
                 if (ClickFunctions.Embedded.Retention.LogTrim.Describe(paths.LogDirectory) is { } trimmed)
                 {

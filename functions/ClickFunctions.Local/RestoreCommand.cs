@@ -13,17 +13,17 @@ namespace ClickFunctions.Local;
 /// aside, never deleted. Exit codes: 0 restored; 2 bad arguments; 4 the backup is incomplete or damaged; 5 a host is
 /// running on the data directory.
 /// </summary>
-public static class RestoreCommand
+public sealed class RestoreCommand : ClickFunctions.Local.Cli.ICliCommand
 {
     public const int Ok = 0, BadArguments = 2, Damaged = 4, HostRunning = 5;
 
-    public static async Task<int> RunAsync(string[] args)
+    public Command Create()
     {
         var from = new Option<string>("--from") { Description = "A backup directory written by `backup`", Required = true };
         var dataDir = new Option<string?>("--data-dir") { Description = $"Data directory to restore into (default {EmbeddedPaths.DefaultDataDirectory}); the host must be stopped" };
-        var command = new RootCommand("Restores a backup into a data directory (the host stopped).") { from, dataDir };
+        var command = new Command("restore", "Restores a backup into a data directory (the host stopped).") { from, dataDir };
         command.SetAction((result, ct) => RunAsync(result.GetValue(from)!, result.GetValue(dataDir), ct));
-        return await command.Parse(args).InvokeAsync().ConfigureAwait(false);
+        return command;
     }
 
     public static async Task<int> RunAsync(string from, string? dataDir, CancellationToken cancellationToken)
