@@ -32,6 +32,8 @@ public static class EmbeddedAdaptersExtensions
 
         var services = builder.Services;
         services.AddSingleton(paths);
+        services.AddSingleton<DiskUsage>();
+        services.AddSingleton<Operations.MaintenanceLock>();
         services.AddOptions<LocalLogOptions>()
             .BindConfiguration("LocalLog")
             .Configure(o => o.Directory = paths.LogDirectory)

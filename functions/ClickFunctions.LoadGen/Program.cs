@@ -40,6 +40,11 @@ command.SetAction(async (result, cancellationToken) =>
     string id = result.GetValue(keyId)!;
     if (secret is null && result.GetValue(dataDir) is { } dir)
     {
+        if (!File.Exists(Path.Combine(dir, "dev-keys.json")))
+        {
+            Console.Error.WriteLine($"No development key in {Path.GetFullPath(dir)} (dev-keys.json): start the local host once on that data directory, or give --key.");
+            return 2;
+        }
         using var devKeys = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(dir, "dev-keys.json"), cancellationToken));
         secret = devKeys.RootElement.GetProperty("signingKey").GetString();
     }
@@ -50,6 +55,18 @@ command.SetAction(async (result, cancellationToken) =>
     }
     var signer = new ClickUrlSigner(new SigningKeyRing(new SigningKey(id, Convert.FromBase64String(secret))));
     var keys = (result.GetValue(apiKeys) ?? []).Select(p => p.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
+    if (result.GetValue(verify))
+    {
+        // Checked before the run, not after it: every advertiser of the population needs its query API key.
+        var missing = Enumerable.Range(0, Math.Max(1, result.GetValue(advertisers)))
+            .Select(i => result.GetValue(advertiserPrefix) + i.ToString(CultureInfo.InvariantCulture))
+            .Where(a => !keys.ContainsKey(a)).ToList();
+        if (missing.Count > 0)
+        {
+            Console.Error.WriteLine($"--verify needs a query API key for each advertiser of the run: add --api-key {missing[0]}=KEY{(missing.Count > 1 ? $" (and for {missing.Count - 1} more: {string.Join(", ", missing.Skip(1).Take(5))}{(missing.Count > 6 ? ", ..." : "")})" : "")}; issue one with `dotnet run --project functions/ClickFunctions.Local -- keys issue {missing[0]}` after `advertisers add {missing[0]}`.");
+            return 2;
+        }
+    }
     if (result.GetValue(freshness) is > 0 and var probes)
     {
         if (keys.Count != 1)
@@ -98,4 +115,18 @@ command.SetAction(async (result, cancellationToken) =>
     bool ok = await new Verifier(options.Target, keys, Console.Out).VerifyAsync(run, start, end, result.GetValue(verifyTimeout), cancellationToken);
     return ok && run.Errors == 0 ? 0 : 1;
 });
-return await command.Parse(args).InvokeAsync();
+try
+{
+    return await command.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (OperationCanceledException)
+{
+    return 130;
+}
+#pragma warning disable CA1031 // A command-line tool's failure is one line, never a stack trace.
+catch (Exception e)
+#pragma warning restore CA1031
+{
+    Console.Error.WriteLine($"error: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}");
+    return 1;
+}

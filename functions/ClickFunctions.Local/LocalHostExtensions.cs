@@ -3,6 +3,7 @@ using ClickFunctions.Embedded.Log;
 using ClickFunctions.Hosting.Http;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Scalar.AspNetCore;
 
 namespace ClickFunctions.Local;
 
@@ -21,12 +22,19 @@ public static class LocalHostExtensions
         // Per-request framework logs at Information would cost more than the click itself.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
-        var notes = DevKeys.Apply(builder.Configuration, paths.DataDirectory);
+        var notes = DevKeys.Apply(builder.Configuration, paths.DataDirectory).Append(DevAdminKey.Apply(builder.Configuration, paths.DataDirectory)).ToList();
         builder.AddEmbeddedAdapters();
         builder.AddTrustedProxies();
+        // Advertisers and keys added at runtime through the admin API, kept in the data directory.
+        builder.Services.AddSingleton<ClickFunctions.Hosting.Accounts.IAccountStore>(new ClickFunctions.Embedded.Accounts.FileAccountStore(paths.DataDirectory));
+        builder.Services.AddAdminApi(builder.Configuration);
         builder.Services.AddSingleton(new StartupNotes(paths.DataDirectory, notes));
         builder.Services.AddHostedService<StartupBanner>();
+        builder.Services.AddHostedService<OpsSocket>();
+        // Under systemd (Type=notify): READY=1 once started, STOPPING=1 on SIGTERM, journald log levels; a no-op elsewhere.
+        builder.Services.AddSystemd();
         builder.AddLocalTelemetry();
+        builder.Services.AddOpenApi(o => o.AddDocumentTransformer<ApiDocumentTransformer>());
         return builder;
     }
 
@@ -37,8 +45,12 @@ public static class LocalHostExtensions
         app.MapClickEndpoints();
         app.MapLocalTelemetry();
         app.MapQueryEndpoints();
-        app.MapGet("/healthz", (LocalClickLog log) => TypedResults.Json(
-            new HealthReport("ok", [.. log.Partitions.Select(p => new PartitionHealth(p.Id, p.Committed.NextSequence))]),
+        app.MapAdminEndpoints();
+        // The OpenAPI document at /openapi/v1.json and its browsable reference at /scalar (issue 15).
+        app.MapOpenApi();
+        app.MapScalarApiReference();
+        app.MapGet("/healthz", (LocalClickLog log, DiskUsage disk) => TypedResults.Json(
+            new HealthReport("ok", [.. log.Partitions.Select(p => new PartitionHealth(p.Id, p.Committed.NextSequence))], disk.LogBytes(), disk.StoreBytes()),
             LocalJson.Default.HealthReport));
         return app;
     }
@@ -61,7 +73,8 @@ public sealed record StartupNotes(string DataDirectory, IReadOnlyList<string> No
 
 public sealed record PartitionHealth(int Partition, long NextSequence);
 
-public sealed record HealthReport(string Status, IReadOnlyList<PartitionHealth> Partitions);
+/// <summary>/healthz: the log's partitions, and the bytes the log and the store take on disk.</summary>
+public sealed record HealthReport(string Status, IReadOnlyList<PartitionHealth> Partitions, long LogBytes, long StoreBytes);
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(HealthReport))]
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase)]

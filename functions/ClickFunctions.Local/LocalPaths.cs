@@ -23,4 +23,16 @@ public static class LocalPaths
         }
         return configuration;
     }
+
+    /// <summary>
+    /// The embedded wiring for a CLI command, built but not started: none of the host's background services (consumer,
+    /// periodic reconciler, operations socket) run, and only what the command resolves is created.
+    /// </summary>
+    public static IHost BuildEmbeddedServices(string? dataDirectory)
+    {
+        var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Configuration = CliConfiguration(dataDirectory) });
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.AddEmbeddedAdapters();
+        return builder.Build();
+    }
 }

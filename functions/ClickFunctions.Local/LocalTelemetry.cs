@@ -4,7 +4,7 @@ namespace ClickFunctions.Local;
 
 /// <summary>
 /// The local host's metrics: the same "ClickFunctions" meter the Azure app exports to Application Insights, plus
-/// ASP.NET Core's request duration (the 302 latency), served in Prometheus text format at /metrics.
+/// ASP.NET Core's request duration (the 302 latency) and the disk usage of the log and the store (DiskUsage), served in Prometheus text format at /metrics.
 /// </summary>
 public static class LocalTelemetry
 {
@@ -14,7 +14,7 @@ public static class LocalTelemetry
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(ClickMetrics.MeterName, "Microsoft.AspNetCore.Hosting")
+            .AddMeter(ClickMetrics.MeterName, ClickFunctions.Embedded.DiskUsage.MeterName, "Microsoft.AspNetCore.Hosting")
             .AddPrometheusExporter());
         return builder;
     }

@@ -1,19 +1,3 @@
-using ClickFunctions.Local;
+using ClickFunctions.Local.Cli;
 
-if (args is ["sign", ..])
-{
-    return await SignCommand.RunAsync(args[1..]);
-}
-
-if (args is ["reconcile", ..])
-{
-    return await ReconcileCommand.RunAsync(args[1..]);
-}
-
-// No watching of appsettings files for changes: a watcher on the working directory costs CPU on the click path.
-var builder = WebApplication.CreateSlimBuilder(["--hostBuilder:reloadConfigOnChange=false", .. args]);
-builder.AddLocalHost();
-var app = builder.Build();
-app.MapLocalHost();
-await app.RunAsync();
-return 0;
+return await CliRoot.RunAsync(args);

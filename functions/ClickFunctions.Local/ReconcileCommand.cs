@@ -7,6 +7,7 @@ using ClickFunctions.Embedded.Reconciliation;
 using ClickFunctions.Embedded.Store;
 using ClickFunctions.Reconciliation;
 using DuckDB.NET.Data;
+using ClickFunctions.Local.Cli;
 using Microsoft.Extensions.Options;
 
 namespace ClickFunctions.Local;
@@ -17,20 +18,21 @@ namespace ClickFunctions.Local;
 /// DuckDB admits one writing process, and the command says so if the store is locked.
 /// Exit codes: 0 matched, corrected or rebuilt; 2 bad arguments or window not closed; 3 gaps in the log;
 /// 4 log unreadable or missing; 5 store in use; 6 the store's consumer has not counted the window yet;
-/// 7 the store file has another schema version (the message says how to rebuild it from the log).
+/// 7 the store file has another schema version (the message says how to rebuild it from the log); 8 the window reaches
+/// before what retention kept (the log, or minute buckets), or a rebuild was asked of a log retention has shortened.
 /// </summary>
-public static class ReconcileCommand
+public sealed class ReconcileCommand : ICliCommand
 {
-    public const int Ok = 0, BadArguments = 2, Gaps = 3, Unreadable = 4, StoreInUse = 5, Unsettled = 6, StoreVersion = 7;
+    public const int Ok = 0, BadArguments = 2, Gaps = 3, Unreadable = 4, StoreInUse = 5, Unsettled = 6, StoreVersion = 7, NotRetained = 8;
 
-    public static async Task<int> RunAsync(string[] args)
+    public Command Create()
     {
         var from = new Option<string>("--from") { Description = "Window start, ISO-8601 UTC on a whole minute (inclusive)", Required = true };
         var to = new Option<string>("--to") { Description = "Window end, ISO-8601 UTC on a whole minute (exclusive)", Required = true };
         var dataDir = new Option<string?>("--data-dir") { Description = $"Data directory of the host (default {EmbeddedPaths.DefaultDataDirectory}); the host must not be running on it" };
-        var command = new RootCommand("Recounts a window of clicks from the local log and corrects the store (or rebuilds a deleted store).") { from, to, dataDir };
+        var command = new Command("reconcile", "Recounts a window of clicks from the local log and corrects the store (or rebuilds a deleted store).") { from, to, dataDir };
         command.SetAction((result, cancellationToken) => RunAsync(result.GetValue(from)!, result.GetValue(to)!, result.GetValue(dataDir), cancellationToken));
-        return await command.Parse(args).InvokeAsync().ConfigureAwait(false);
+        return command;
     }
 
     private static async Task<int> RunAsync(string fromText, string toText, string? dataDir, CancellationToken cancellationToken)
@@ -50,12 +52,7 @@ public static class ReconcileCommand
             return BadArguments;
         }
 
-        // The embedded wiring, built but not started: none of the host's background services (consumer, periodic
-        // reconciler) run, and only what this command resolves is created.
-        var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Configuration = LocalPaths.CliConfiguration(dataDir) });
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
-        builder.AddEmbeddedAdapters();
-        using var host = builder.Build();
+        using var host = LocalPaths.BuildEmbeddedServices(dataDir);
         var services = host.Services;
         var paths = services.GetRequiredService<EmbeddedPaths>();
         TimeSpan horizon;
@@ -66,7 +63,7 @@ public static class ReconcileCommand
         }
         catch (OptionsValidationException e)
         {
-            Console.Error.WriteLine(e.Message);
+            Console.Error.WriteLine(CliRoot.Describe(e));
             return BadArguments;
         }
         if (LocalClickLog.PartitionsIn(paths.LogDirectory).Count == 0)
@@ -87,8 +84,7 @@ public static class ReconcileCommand
         }
         catch (DuckDBException e)
         {
-            Console.Error.WriteLine($"Cannot open the store {paths.StorePath}: {e.Message}");
-            Console.Error.WriteLine("Is the host running on this data directory? DuckDB allows one writing process: stop the host, then reconcile (the running host reconciles closed windows by itself).");
+            Console.Error.WriteLine($"Cannot open the store {paths.StorePath} ({e.Message.ReplaceLineEndings(" ").Trim()}). Is the host running on this data directory? DuckDB allows one writing process: stop the host, then reconcile (the running host reconciles closed windows by itself).");
             return StoreInUse;
         }
         var time = services.GetRequiredService<TimeProvider>();
@@ -97,8 +93,17 @@ public static class ReconcileCommand
         var reconciliation = services.GetRequiredService<EmbeddedReconciliation>();
         try
         {
-            if (store.IsEmpty())
+            bool rebuilding = store.IsEmpty();
+            await using var progress = TerminalProgress.Start(
+                rebuilding ? "rebuilding the store from the log" : "recounting from the log",
+                () => string.Create(CultureInfo.InvariantCulture, $"{source.EventsRead:N0} events read from {source.SegmentsRead:N0} segment files"));
+            if (rebuilding)
             {
+                if (ClickFunctions.Embedded.Retention.LogTrim.Describe(paths.LogDirectory) is { } trimmed)
+                {
+                    Console.Error.WriteLine($"reconcile: NotRetained: the store is empty, so reconcile would rebuild it from the whole log, but {trimmed}: a rebuild would count only what is left. Restore the store from a backup (restore --from DIR) instead; the log then replays what came after it.");
+                    return NotRetained;
+                }
                 var rebuild = await new StoreRebuild(source, reports, reconciliation, horizon, time)
                     .RunAsync(store, services.GetRequiredService<IOptions<ClickStoreOptions>>().Value, from, to, cancellationToken).ConfigureAwait(false);
                 switch (rebuild.Outcome)
@@ -123,6 +128,7 @@ public static class ReconcileCommand
                 ReconcileStatus.Gaps => Fail(Gaps, report),
                 ReconcileStatus.Unreadable => Fail(Unreadable, report),
                 ReconcileStatus.Unsettled => Fail(Unsettled, report),
+                ReconcileStatus.NotRetained => Fail(NotRetained, report),
                 _ => Fail(BadArguments, report),
             };
         }

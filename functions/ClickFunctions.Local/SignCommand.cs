@@ -10,11 +10,11 @@ namespace ClickFunctions.Local;
 /// <c>sign</c>: prints signed click URLs on stdout (and nothing else there), with the same key resolution as the host:
 /// configuration (appsettings.json, environment, <c>ClickSigning__*</c>) first, else the data directory's development key.
 /// </summary>
-public static class SignCommand
+public sealed class SignCommand : Cli.ICliCommand
 {
     public static readonly ClickUrlFields SampleFields = new("ad-demo-1", "adv-demo", "https://example.com/landing?utm_source=clickfunctions", "cmp-demo");
 
-    public static async Task<int> RunAsync(string[] args)
+    public Command Create()
     {
         var ad = new Option<string>("--ad") { Description = "Ad id (1-64 of A-Z a-z 0-9 . _ ~ -)", Required = true };
         var advertiser = new Option<string>("--advertiser") { Description = "Advertiser id", Required = true };
@@ -25,7 +25,7 @@ public static class SignCommand
         var count = new Option<int>("--count") { Description = "Print this many URLs with impression ids <impression>-1..n", DefaultValueFactory = _ => 1 };
         var dataDir = new Option<string?>("--data-dir") { Description = $"Data directory holding the development key (default {EmbeddedPaths.DefaultDataDirectory})" };
         var baseUrl = new Option<string>("--base") { Description = "Base URL of the click host", DefaultValueFactory = _ => LocalPaths.DefaultUrl };
-        var command = new RootCommand("Prints signed ClickFunctions click URLs.")
+        var command = new Command("sign", "Prints signed ClickFunctions click URLs.")
         {
             ad, advertiser, url, campaign, impression, expires, count, dataDir, baseUrl,
         };
@@ -73,7 +73,7 @@ public static class SignCommand
             Console.Out.Write(output.ToString());
             return 0;
         });
-        return await command.Parse(args).InvokeAsync().ConfigureAwait(false);
+        return command;
     }
 
     public static string ClickUrl(string baseUrl, string query)

@@ -28,11 +28,18 @@ public static class QueryLatency
         int hot = int.Parse(options.GetValueOrDefault("hot-ads", "100"), CultureInfo.InvariantCulture);
         int queries = int.Parse(options.GetValueOrDefault("queries", "2000"), CultureInfo.InvariantCulture);
         int warmup = int.Parse(options.GetValueOrDefault("warmup", "100"), CultureInfo.InvariantCulture);
+        // --retention-defaults true: keep only what the embedded retention defaults keep (Retention:Minute 90 days,
+        // Retention:Hour 730, Retention:Day 1825; docs/decisions/085), as a year-long host would hold it.
+        bool retention = bool.Parse(options.GetValueOrDefault("retention-defaults", "false"));
         string path = Path.Combine(dir, ClickStoreOptions.FileName);
         if (!File.Exists(path))
         {
             Directory.CreateDirectory(dir);
             Seed(path, ads, days, perDay, hot);
+            if (retention)
+            {
+                ApplyRetentionDefaults(path, Start.AddDays(days));
+            }
         }
         using var store = new DuckDbClickStore(new ClickStoreOptions { Path = path });
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -132,6 +139,19 @@ public static class QueryLatency
         Execute("DROP TABLE seed_ads");
         Execute("CHECKPOINT");
         Console.WriteLine($"seeded in {watch.Elapsed}");
+    }
+
+    /// <summary>Deletes what the host's retention sweep would at <paramref name="now"/>, with the store's own call, then checkpoints.</summary>
+    private static void ApplyRetentionDefaults(string path, DateTimeOffset now)
+    {
+        var watch = Stopwatch.StartNew();
+        var defaults = new ClickFunctions.Embedded.Retention.RetentionOptions();
+        using var store = new DuckDbClickStore(new ClickStoreOptions { Path = path });
+        long minutes = store.DeleteRollupBefore(Granularity.Minute, now - defaults.Minute);
+        long hours = store.DeleteRollupBefore(Granularity.Hour, now - defaults.Hour);
+        long days = store.DeleteRollupBefore(Granularity.Day, now - defaults.Day);
+        store.Checkpoint();
+        Console.WriteLine($"retention defaults applied in {watch.Elapsed}: {minutes:N0} minute, {hours:N0} hour, {days:N0} day rows deleted");
     }
 
     private static Dictionary<string, string> Parse(string[] args)

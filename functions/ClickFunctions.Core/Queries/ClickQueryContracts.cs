@@ -53,12 +53,15 @@ public sealed record AdClicks(
 public sealed record AdTotals(string AdId, string CampaignId, long Clicks, long InvalidClicks);
 
 /// <summary>
-/// The response of the advertiser listing: <c>{"advertiserId","from","to","ads":[{"adId","campaignId","clicks","invalidClicks"}]}</c>,
+/// The response of the advertiser listing: <c>{"advertiserId","from","to","ads":[{"adId","campaignId","clicks","invalidClicks"}],"nextCursor"}</c>,
 /// one entry per (ad, campaign) as the bucket key has it, for those with any click (valid or not) in the range, ordered
 /// by valid clicks descending, then ad id, then campaign id.
 /// </summary>
 public sealed record AdvertiserAds(string AdvertiserId, DateTime From, DateTime To, IReadOnlyList<AdTotals> Ads)
 {
+    /// <summary>With <c>limit</c>: the <c>cursor</c> of the next page, or null on the last page.</summary>
+    public string? NextCursor { get; init; }
+
     public static readonly IComparer<AdTotals> Order = Comparer<AdTotals>.Create((a, b) =>
     {
         int byClicks = b.Clicks.CompareTo(a.Clicks);

@@ -17,6 +17,8 @@ public enum ReconcileStatus
     Unsettled,
     /// <summary>A raw file could not be read: nothing written.</summary>
     Unreadable,
+    /// <summary>The window reaches before what retention kept (the raw log or the minute buckets): refused with its reason, nothing read or written.</summary>
+    NotRetained,
 }
 
 /// <summary>One corrected bucket, for the report (the first <see cref="ReconcileReport.MaxListedCorrections"/> only).</summary>

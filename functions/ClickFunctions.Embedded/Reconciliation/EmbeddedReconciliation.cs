@@ -1,3 +1,4 @@
+using ClickFunctions.Embedded.Retention;
 using ClickFunctions.Reconciliation;
 using Microsoft.Extensions.Logging;
 
@@ -6,15 +7,27 @@ namespace ClickFunctions.Embedded.Reconciliation;
 /// <summary>
 /// One reconciliation run in the embedded shape: the core <see cref="Reconciler"/> over the local log and the DuckDB
 /// store, then the JSON report in the data directory and a one-line summary in the log. Used by the host's
-/// periodic run and by the <c>reconcile</c> command.
+/// periodic run and by the <c>reconcile</c> command. With <paramref name="retained"/> (the host and the command wire
+/// it) a window reaching before what retention kept is refused with its reason, a successful run moves the store's
+/// <c>reconciled_through</c> mark, and the periodic run catches up from that mark after downtime.
 /// </summary>
-public sealed partial class EmbeddedReconciliation(Reconciler reconciler, ReconcileReports reports, ILogger<EmbeddedReconciliation> logger)
+public sealed partial class EmbeddedReconciliation(Reconciler reconciler, ReconcileReports reports, ILogger<EmbeddedReconciliation> logger, RetainedWindows? retained = null)
 {
     public Reconciler Reconciler => reconciler;
 
     public async Task<(ReconcileReport Report, string Path)> RunAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
     {
-        var report = await reconciler.ReconcileAsync(from, to, cancellationToken).ConfigureAwait(false);
+        Reconciler.ValidateWindow(from, to);
+        ReconcileReport report;
+        if (retained?.Refusal(from, to) is { } reason)
+        {
+            report = RetainedWindows.Refuse(from, to, reason);
+        }
+        else
+        {
+            report = await reconciler.ReconcileAsync(from, to, cancellationToken).ConfigureAwait(false);
+            retained?.Record(report);
+        }
         string path = reports.Write(report);
         LogSummary(report);
         return (report, path);
@@ -22,7 +35,8 @@ public sealed partial class EmbeddedReconciliation(Reconciler reconciler, Reconc
 
     public async Task<(ReconcileReport Report, string Path)> RunDueWindowAsync(CancellationToken cancellationToken)
     {
-        var (from, to) = reconciler.DueWindow();
+        var due = reconciler.DueWindow();
+        var (from, to) = retained?.Next(due) ?? due;
         return await RunAsync(from, to, cancellationToken).ConfigureAwait(false);
     }
 

@@ -1,5 +1,6 @@
 using ClickFunctions.Aggregation;
 using ClickFunctions.Embedded.Log;
+using ClickFunctions.Embedded.Retention;
 using ClickFunctions.Embedded.Store;
 using ClickFunctions.Reconciliation;
 using Microsoft.Extensions.DependencyInjection;
@@ -49,10 +50,36 @@ public static class EmbeddedReconciliationExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ReconcileMetrics>()));
         services.AddSingleton(sp => new ReconcileReports(paths.ReportDirectory, sp.GetRequiredService<TimeProvider>()));
+        services.AddOptions<RetentionOptions>()
+            .BindConfiguration(RetentionOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RetentionOptions>, RetentionOptionsValidator>();
+        services.AddSingleton(sp => new RetainedWindows(
+            sp.GetRequiredService<DuckDbClickStore>(),
+            sp.GetRequiredService<IOptions<LocalLogOptions>>().Value.Directory,
+            DedupLookback(sp)));
+        services.AddSingleton(sp => new RetentionSweep(
+            sp.GetRequiredService<DuckDbClickStore>(),
+            sp.GetRequiredService<IOptions<LocalLogOptions>>().Value.Directory,
+            sp.GetRequiredService<IOptions<RetentionOptions>>().Value,
+            sp.GetRequiredService<ILogger<RetentionSweep>>(),
+            sp.GetRequiredService<Operations.MaintenanceLock>()));
         services.AddSingleton(sp => new EmbeddedReconciliation(
-            sp.GetRequiredService<Reconciler>(), sp.GetRequiredService<ReconcileReports>(), sp.GetRequiredService<ILogger<EmbeddedReconciliation>>()));
-        services.AddSingleton<PeriodicReconciler>();
+            sp.GetRequiredService<Reconciler>(), sp.GetRequiredService<ReconcileReports>(), sp.GetRequiredService<ILogger<EmbeddedReconciliation>>(),
+            sp.GetRequiredService<RetainedWindows>()));
+        services.AddSingleton(sp => new PeriodicReconciler(
+            sp.GetRequiredService<EmbeddedReconciliation>(),
+            sp.GetRequiredService<IOptions<ReconcileOptions>>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<PeriodicReconciler>>(),
+            sp.GetRequiredService<IOptions<RetentionOptions>>().Value.Enabled ? sp.GetRequiredService<RetentionSweep>() : null));
         services.AddHostedService(sp => sp.GetRequiredService<PeriodicReconciler>());
         return builder;
     }
+
+    /// <summary>How far before a window its recount reads the log: the dedup lookback, or the dedup horizon.</summary>
+    internal static TimeSpan DedupLookback(IServiceProvider services) =>
+        services.GetRequiredService<IOptions<ReconcileOptions>>().Value.DedupLookback
+        ?? services.GetRequiredService<IOptions<DedupOptions>>().Value.Horizon;
 }

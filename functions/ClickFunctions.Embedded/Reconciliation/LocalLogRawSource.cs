@@ -20,7 +20,16 @@ public sealed class LocalLogRawSource(string logDirectory) : IRawEventSource
     /// <summary>At most this many events per <see cref="RawEventFile"/> (a 64 MB segment holds hundreds of thousands).</summary>
     public const int MaxEventsPerFile = 16_384;
 
+    private long _eventsRead;
+    private long _segmentsRead;
+
     public string LogDirectory => logDirectory;
+
+    /// <summary>Events read so far by this source (all reads), for a command's progress line.</summary>
+    public long EventsRead => Interlocked.Read(ref _eventsRead);
+
+    /// <summary>Segment files opened so far by this source (all reads), for a command's progress line.</summary>
+    public long SegmentsRead => Interlocked.Read(ref _segmentsRead);
 
     public async IAsyncEnumerable<RawEventFile> ReadAsync(DateTimeOffset enqueuedFrom, DateTimeOffset enqueuedTo, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -41,8 +50,10 @@ public sealed class LocalLogRawSource(string logDirectory) : IRawEventSource
                 {
                     break;
                 }
+                Interlocked.Increment(ref _segmentsRead);
                 foreach (var file in ReadSegment(name, segments[i].First, segments[i].Path, last))
                 {
+                    Interlocked.Add(ref _eventsRead, file.Events.Count);
                     yield return file;
                 }
             }

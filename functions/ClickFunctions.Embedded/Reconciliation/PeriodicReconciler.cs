@@ -1,3 +1,4 @@
+using ClickFunctions.Embedded.Retention;
 using ClickFunctions.Reconciliation;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -8,12 +9,15 @@ namespace ClickFunctions.Embedded.Reconciliation;
 /// <summary>
 /// Reconciles the newest closed window every <see cref="ReconcileOptions.Interval"/> while the local host runs. It
 /// shares the host's store (one DuckDB writer process) and only corrects windows the consumer has fully counted.
+/// After each run it applies retention (<paramref name="retention"/>, when enabled): in the same loop, so no segment is
+/// deleted under a recount reading it.
 /// </summary>
 public sealed partial class PeriodicReconciler(
     EmbeddedReconciliation reconciliation,
     IOptions<ReconcileOptions> options,
     TimeProvider time,
-    ILogger<PeriodicReconciler> logger) : BackgroundService
+    ILogger<PeriodicReconciler> logger,
+    RetentionSweep? retention = null) : BackgroundService
 {
     /// <summary>Runs completed since start (diagnostics and tests).</summary>
     public int Runs { get; private set; }
@@ -26,6 +30,7 @@ public sealed partial class PeriodicReconciler(
             try
             {
                 await reconciliation.RunDueWindowAsync(stoppingToken).ConfigureAwait(false);
+                retention?.Run(time.GetUtcNow());
                 Runs++;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -12,7 +12,7 @@ namespace ClickFunctions.Embedded.Store;
 /// connections: one writer (the consumer's <see cref="Commit"/>, <see cref="StoreWriter"/>) behind a lock, and a pool
 /// of readers for the queries (<see cref="StoreQueries"/>), which read the last committed state.
 /// </summary>
-public sealed class DuckDbClickStore : IClickQueries, IDisposable
+public sealed partial class DuckDbClickStore : IClickQueries, IDisposable
 {
     private readonly string _connectionString;
     private readonly DuckDBConnection _writer;
@@ -51,6 +51,7 @@ public sealed class DuckDbClickStore : IClickQueries, IDisposable
             throw;
         }
         _batches = new StoreWriter(_writer);
+        _marks = StoreMarks.Load(_writer);
     }
 
     public string Path { get; }
@@ -94,12 +95,17 @@ public sealed class DuckDbClickStore : IClickQueries, IDisposable
     public ValueTask<AdClicks?> GetAdClicksAsync(AdClicksQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
+        EnsureRetained(QueryPlanner.ForBuckets(query));
         return ValueTask.FromResult(WithReader(c => StoreQueries.GetAdClicks(c, query)));
     }
 
     public ValueTask<AdvertiserAds> ListAdsAsync(AdvertiserAdsQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
+        foreach (var segment in QueryPlanner.ForTotals(query.Range))
+        {
+            EnsureRetained(segment);
+        }
         var ads = WithReader(c => StoreQueries.ListAds(c, query));
         ads.Sort(AdvertiserAds.Order);
         return ValueTask.FromResult(new AdvertiserAds(query.AdvertiserId, query.Range.From.UtcDateTime, query.Range.To.UtcDateTime, ads));

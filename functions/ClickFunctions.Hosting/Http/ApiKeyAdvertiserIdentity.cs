@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 namespace ClickFunctions.Hosting.Http;
 
 /// <summary>
-/// Resolves the <c>X-Api-Key</c> header through configuration (<c>Advertisers:&lt;advertiserId&gt;:ApiKey</c>). The
+/// Resolves the key of an <c>X-Api-Key</c> or <c>Authorization: Bearer</c> header (<see cref="PresentedKey"/>) through configuration (<c>Advertisers:&lt;advertiserId&gt;:ApiKey</c>). The
 /// presented key is hashed and compared with every configured key's hash in constant time, without stopping at a
 /// match, so timing reveals neither a key nor which advertiser it belongs to.
 /// </summary>
@@ -19,22 +19,44 @@ public sealed class ApiKeyAdvertiserIdentity : IAdvertiserIdentity
 
     private readonly (string AdvertiserId, byte[] KeyHash)[] _keys;
 
-    public ApiKeyAdvertiserIdentity(IOptions<AdvertisersOptions> options)
+    private readonly Accounts.IAccountStore? _accounts;
+    private readonly TimeProvider _time;
+
+    public ApiKeyAdvertiserIdentity(IOptions<AdvertisersOptions> options, Accounts.IAccountStore? accounts = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        _accounts = accounts;
+        _time = time ?? TimeProvider.System;
         _keys = [.. options.Value.Advertisers.Select(a => (a.Key, SHA256.HashData(Encoding.UTF8.GetBytes(a.Value.ApiKey))))];
     }
 
-    public ValueTask<string?> ResolveAsync(HttpContext context, CancellationToken cancellationToken)
+    public async ValueTask<string?> ResolveAsync(HttpContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var values = context.Request.Headers[HeaderName];
-        if (values.Count != 1 || string.IsNullOrEmpty(values[0]) || values[0]!.Length > 512)
+        if (ResolveConfigured(context) is { } configured)
         {
-            return ValueTask.FromResult<string?>(null);
+            return configured;
+        }
+        // Keys issued at runtime (admin API): looked up by their SHA-256, so no comparison of the key itself; an
+        // expired key is refused here, a revoked one is no longer in the store.
+        if (_accounts is not null && PresentedKey.From(context.Request) is { } key && Accounts.RuntimeKeys.Looks(key)
+            && await _accounts.FindByHashAsync(Accounts.RuntimeKeys.HashHex(key), cancellationToken).ConfigureAwait(false) is { } stored
+            && (stored.Expires is not { } expires || expires > _time.GetUtcNow()))
+        {
+            return stored.AdvertiserId;
+        }
+        return null;
+    }
+
+    private string? ResolveConfigured(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (PresentedKey.From(context.Request) is not { } key)
+        {
+            return null;
         }
         Span<byte> presented = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(Encoding.UTF8.GetBytes(values[0]!), presented);
+        SHA256.HashData(Encoding.UTF8.GetBytes(key), presented);
         string? match = null;
         foreach (var (advertiserId, keyHash) in _keys)
         {
@@ -43,7 +65,7 @@ public sealed class ApiKeyAdvertiserIdentity : IAdvertiserIdentity
                 match = advertiserId;
             }
         }
-        return ValueTask.FromResult(match);
+        return match;
     }
 }
 

@@ -33,37 +33,90 @@ public static partial class QueryEndpoints
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, QueryJson.Default));
+        builder.Services.AddQueryConventions();
         return builder;
     }
 
     public static RouteGroupBuilder MapQueryEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        var api = endpoints.MapGroup(GroupPrefix).AddEndpointFilter(RequireAdvertiserAsync);
+        var api = endpoints.MapGroup(GroupPrefix).AddEndpointFilter(RequireAdvertiserAsync)
+            .WithTags("Query")
+            .WithMetadata(
+                new ProducesResponseTypeMetadata(StatusCodes.Status400BadRequest, typeof(ProblemDetails), ["application/problem+json"]),
+                new ProducesResponseTypeMetadata(StatusCodes.Status401Unauthorized),
+                new ProducesResponseTypeMetadata(StatusCodes.Status404NotFound, typeof(ProblemDetails), ["application/problem+json"]),
+                new ProducesResponseTypeMetadata(StatusCodes.Status429TooManyRequests, typeof(ProblemDetails), ["application/problem+json"]));
         api.MapGet(AdClicksPattern, GetAdClicksAsync);
         api.MapGet(AdvertiserAdsPattern, ListAdsAsync);
         return api;
     }
 
     /// <summary>
-    /// The group's endpoint filter: resolves the caller through <see cref="IAdvertiserIdentity"/> once and records it
-    /// on the request (<see cref="QueryCaller"/>) for the handler; without valid credentials, 401 and no handler runs.
+    /// The group's endpoint filter: throttles clients with too many failed authentications (429), resolves the caller
+    /// through <see cref="IAdvertiserIdentity"/> once and records it on the request (<see cref="QueryCaller"/>) for the
+    /// handler (401 without valid credentials), takes one request from the key's rate limit (429), rejects query
+    /// parameters the handler's [AsParameters] type does not take (400), and answers CSV when asked.
     /// </summary>
     public static async ValueTask<object?> RequireAdvertiserAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(next);
-        return await AuthenticateAsync(context.HttpContext).ConfigureAwait(false) ? await next(context).ConfigureAwait(false) : TypedResults.Unauthorized();
+        var http = context.HttpContext;
+        var handler = http.GetEndpoint()?.Metadata.GetMetadata<System.Reflection.MethodInfo>();
+        var requestTypes = handler is null ? [] : ApiConventions.AsParametersTypes(handler);
+        if (await GateAsync(http, requestTypes).ConfigureAwait(false) is { } rejected)
+        {
+            return rejected;
+        }
+        return Shape(http, await next(context).ConfigureAwait(false));
     }
 
     /// <summary>
     /// What the group does, for a host without endpoint filters (the Functions worker, one function per route): the
-    /// caller is resolved first (401 without one), then the handler runs, and its result is written to the response.
+    /// same gate (throttling, the caller, rate limit, known parameters), then the handler, its result written to the response.
     /// </summary>
-    public static async Task ServeAsync(HttpContext context, Func<Task<IResult>> handler)
+    public static async Task ServeAsync(HttpContext context, Type requestType, Func<Task<IResult>> handler)
     {
+        ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(handler);
-        var result = await AuthenticateAsync(context).ConfigureAwait(false) ? await handler().ConfigureAwait(false) : TypedResults.Unauthorized();
-        await result.ExecuteAsync(context).ConfigureAwait(false);
+        var result = await GateAsync(context, [requestType]).ConfigureAwait(false) ?? Shape(context, await handler().ConfigureAwait(false));
+        await ((IResult)result!).ExecuteAsync(context).ConfigureAwait(false);
+    }
+
+    private static async ValueTask<IResult?> GateAsync(HttpContext context, IEnumerable<Type> requestTypes)
+    {
+        var limits = context.RequestServices.GetRequiredService<QueryRateLimits>();
+        string client = ApiConventions.ClientOf(context);
+        if (limits.FailuresExhausted(client) is { } wait)
+        {
+            return ApiConventions.TooManyRequests(context, wait, "Too many failed authentications from this address; try again later.");
+        }
+        if (!await AuthenticateAsync(context).ConfigureAwait(false))
+        {
+            limits.RecordFailure(client);
+            return TypedResults.Unauthorized();
+        }
+        string advertiserId = context.Features.Get<QueryCaller>()!.AdvertiserId;
+        if (limits.Acquire(ApiConventions.PartitionOf(context, advertiserId)) is { } retryAfter)
+        {
+            return ApiConventions.TooManyRequests(context, retryAfter, "Rate limit of this API key exceeded; see Retry-After.");
+        }
+        return ApiConventions.RejectUnknown(context.Request, requestTypes) ?? ApiConventions.RejectFormat(context.Request);
+    }
+
+    /// <summary>The handler's result, as CSV when the caller asked for it and the result is a 200 with a body.</summary>
+    private static object? Shape(HttpContext context, object? result)
+    {
+        while (result is INestedHttpResult nested)
+        {
+            result = nested.Result;
+        }
+        if (result is IStatusCodeHttpResult { StatusCode: 200 or null } and IValueHttpResult { Value: { } value } && result is not ProblemHttpResult && ApiConventions.WantsCsv(context.Request))
+        {
+            var json = context.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
+            return ApiConventions.ToCsv(value, json);
+        }
+        return result;
     }
 
     public static async Task<Results<Ok<AdClicks>, ProblemHttpResult>> GetAdClicksAsync([AsParameters] AdClicksRequest request)
@@ -74,7 +127,15 @@ public static partial class QueryEndpoints
             return BadRequest(problem);
         }
         long started = Stopwatch.GetTimestamp();
-        var clicks = await request.Queries.GetAdClicksAsync(query, request.CancellationToken).ConfigureAwait(false);
+        AdClicks? clicks;
+        try
+        {
+            clicks = await request.Queries.GetAdClicksAsync(query, request.CancellationToken).ConfigureAwait(false);
+        }
+        catch (RangeNotRetainedException e)
+        {
+            return NotRetained(e);
+        }
         Log.AdQueried(request.Loggers.CreateLogger(typeof(QueryEndpoints)), advertiserId, request.AdId, query.Granularity.Code(), clicks?.Buckets.Count ?? -1, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return clicks is null ? NotFound() : TypedResults.Ok(clicks);
     }
@@ -91,7 +152,18 @@ public static partial class QueryEndpoints
         {
             return BadRequest(problem);
         }
-        return TypedResults.Ok(await request.Queries.ListAdsAsync(query, request.CancellationToken).ConfigureAwait(false));
+        if (!AdsPage.TryParse(request.Limit, request.Cursor, out var page, out problem))
+        {
+            return BadRequest(problem);
+        }
+        try
+        {
+            return TypedResults.Ok(page.Apply(await request.Queries.ListAdsAsync(query, request.CancellationToken).ConfigureAwait(false)));
+        }
+        catch (RangeNotRetainedException e)
+        {
+            return NotRetained(e);
+        }
     }
 
     /// <summary>Resolves the caller and records it on the request; false (logged) when the request carries no valid credentials.</summary>
@@ -108,6 +180,10 @@ public static partial class QueryEndpoints
         context.Features.Set(new QueryCaller(advertiserId));
         return true;
     }
+
+    /// <summary>The range reaches before what the store keeps: a 400 naming the first instant kept, never a silent zero.</summary>
+    private static ProblemHttpResult NotRetained(RangeNotRetainedException e) =>
+        TypedResults.Problem(detail: e.Message, statusCode: StatusCodes.Status400BadRequest, title: "Range no longer retained");
 
     private static ProblemHttpResult BadRequest(string detail) =>
         TypedResults.Problem(detail: detail, statusCode: StatusCodes.Status400BadRequest, title: "Invalid query parameters");

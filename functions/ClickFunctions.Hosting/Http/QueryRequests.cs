@@ -28,6 +28,8 @@ public sealed record AdvertiserAdsRequest(
     string AdvertiserId,
     [FromQuery] string? From,
     [FromQuery] string? To,
+    [FromQuery] string? Limit,
+    [FromQuery] string? Cursor,
     HttpContext Context,
     IClickQueries Queries,
     CancellationToken CancellationToken)

@@ -20,8 +20,8 @@ public sealed class ListAdvertiserAds(IClickQueries queries)
         ArgumentNullException.ThrowIfNull(request);
         var context = request.HttpContext;
         var query = request.Query;
-        var parameters = new AdvertiserAdsRequest(advertiserId, query["from"], query["to"], context, queries, context.RequestAborted);
-        await QueryEndpoints.ServeAsync(context, async () => await QueryEndpoints.ListAdsAsync(parameters).ConfigureAwait(false)).ConfigureAwait(false);
+        var parameters = new AdvertiserAdsRequest(advertiserId, query["from"], query["to"], query["limit"], query["cursor"], context, queries, context.RequestAborted);
+        await QueryEndpoints.ServeAsync(context, typeof(AdvertiserAdsRequest), async () => await QueryEndpoints.ListAdsAsync(parameters).ConfigureAwait(false)).ConfigureAwait(false);
         // The handler wrote the whole response; nothing more to render.
         return new EmptyResult();
     }

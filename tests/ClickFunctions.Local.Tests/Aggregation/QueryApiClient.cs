@@ -15,7 +15,16 @@ public static class QueryApi
         ["adv-2"] = "adv-2-key-0123456789abcdef",
     };
 
+    /// <summary>The keys, and rate limits no polling test reaches (the defaults are tested in ApiConventionsTests).</summary>
     public static IReadOnlyDictionary<string, string> Environment =>
+        new Dictionary<string, string>(ApiKeys.ToDictionary(k => $"Advertisers__{k.Key}__ApiKey", k => k.Value))
+        {
+            ["RateLimits__PerKeyPerSecond"] = "100000",
+            ["RateLimits__PerKeyBurst"] = "100000",
+        };
+
+    /// <summary>The keys alone: the host runs with its default rate limits.</summary>
+    public static IReadOnlyDictionary<string, string> KeysOnly =>
         ApiKeys.ToDictionary(k => $"Advertisers__{k.Key}__ApiKey", k => k.Value);
 
     public const string BrowserAgent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36";

@@ -1,0 +1,114 @@
+using System.Globalization;
+using ClickFunctions.Ports;
+using ClickFunctions.Queries;
+
+namespace ClickFunctions.Embedded.Store;
+
+/// <summary>
+/// Operations on the store beyond the consumer's commits: the marks of retention and reconciliation
+/// (<see cref="StoreMarks"/>), deleting rollup rows past their retention, and a consistent copy of the file for a
+/// backup. All of them run on the writer connection, behind the writer lock.
+/// </summary>
+public sealed partial class DuckDbClickStore
+{
+    private volatile StoreMarks _marks = StoreMarks.None;
+
+    /// <summary>The marks as last committed (cached: the query path checks them on every call).</summary>
+    public StoreMarks Marks => _marks;
+
+    /// <summary>Records that every window before <paramref name="through"/> has been reconciled without a hole (only ever moves forward).</summary>
+    public void MarkReconciledThrough(DateTimeOffset through) => OnWriter(c =>
+    {
+        if (_marks.ReconciledThrough is { } current && current >= through)
+        {
+            return 0;
+        }
+        StoreMarks.Set(c, StoreMarks.ReconciledThroughName, through);
+        _marks = StoreMarks.Load(c);
+        return 0;
+    });
+
+    /// <summary>Records that the log is kept from <paramref name="from"/> on (older segments were deleted).</summary>
+    public void MarkLogRetainedFrom(DateTimeOffset from) => OnWriter(c =>
+    {
+        if (_marks.Floor(StoreMarks.LogName) is { } current && current >= from)
+        {
+            return 0;
+        }
+        StoreMarks.Set(c, StoreMarks.RetainedPrefix + StoreMarks.LogName, from);
+        _marks = StoreMarks.Load(c);
+        return 0;
+    });
+
+    /// <summary>
+    /// Deletes the rows of <paramref name="granularity"/>'s rollup whose bucket starts before <paramref name="cutoff"/>
+    /// and records the new floor, in one transaction; returns how many rows went.
+    /// </summary>
+    public long DeleteRollupBefore(Granularity granularity, DateTimeOffset cutoff) => OnWriter(c =>
+    {
+        string what = granularity.Code();
+        if (_marks.Floor(what) is { } current && current >= cutoff)
+        {
+            return 0L;
+        }
+        using var transaction = c.BeginTransaction();
+        using var command = c.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"DELETE FROM {StoreSchema.Rollups[(int)granularity].Table} WHERE bucket_start < $cutoff";
+        command.Parameters.Add(new DuckDB.NET.Data.DuckDBParameter("cutoff", cutoff.UtcDateTime));
+        long deleted = command.ExecuteNonQuery();
+        StoreMarks.Set(c, StoreMarks.RetainedPrefix + what, cutoff);
+        transaction.Commit();
+        _marks = StoreMarks.Load(c);
+        return deleted;
+    });
+
+    /// <summary>Throws <see cref="RangeNotRetainedException"/> when <paramref name="segment"/> starts before its rollup's floor.</summary>
+    public void EnsureRetained(QuerySegment segment)
+    {
+        if (_marks.Floor(segment.Rollup.Code()) is { } floor && segment.Range.From < floor)
+        {
+            throw new RangeNotRetainedException(string.Create(CultureInfo.InvariantCulture,
+                $"{segment.Rollup.Code()} buckets before {floor.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ} are no longer kept (retention deleted them); the range reaches back to {segment.Range.From.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}. Start the range at or after {floor.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}, or use a coarser granularity, which is kept longer."));
+        }
+    }
+
+    /// <summary>
+    /// A consistent copy of the store: under the writer lock (no commit, correction or retention runs meanwhile)
+    /// the store is checkpointed, so the file alone holds every committed transaction, and copied to
+    /// <paramref name="destination"/> and fsync'd. Readers go on answering queries; the consumer waits for the copy
+    /// (the log keeps taking clicks). Returns the consumer's positions the copy holds.
+    /// </summary>
+    public IReadOnlyDictionary<int, long> CopyTo(string destination) => OnWriter(c =>
+    {
+        StoreSchema.Execute(c, "CHECKPOINT");
+        var positions = StorePositions.Load(c);
+        using (var source = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 20))
+        using (var target = new FileStream(destination, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+        {
+            source.CopyTo(target, 1 << 20);
+            target.Flush(flushToDisk: true);
+        }
+        return (IReadOnlyDictionary<int, long>)positions;
+    });
+
+    /// <summary>Deletes the dedup claims of an erased click id or click-time range; returns how many.</summary>
+    public long DeleteClaims(Operations.ErasureRequest request) => OnWriter(c =>
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        using var command = c.CreateCommand();
+        if (request.ClickId is { } text && Clicks.ClickId.TryParse(text, out var id))
+        {
+            command.CommandText = "DELETE FROM claims WHERE id_hi = $hi AND id_lo = $lo";
+            command.Parameters.Add(new DuckDB.NET.Data.DuckDBParameter("hi", (ulong)(id.Value >> 64)));
+            command.Parameters.Add(new DuckDB.NET.Data.DuckDBParameter("lo", (ulong)id.Value));
+        }
+        else
+        {
+            command.CommandText = "DELETE FROM claims WHERE click_time >= $from AND click_time < $to";
+            command.Parameters.Add(new DuckDB.NET.Data.DuckDBParameter("from", request.From!.Value.UtcDateTime));
+            command.Parameters.Add(new DuckDB.NET.Data.DuckDBParameter("to", request.To!.Value.UtcDateTime));
+        }
+        return (long)command.ExecuteNonQuery();
+    });
+}
