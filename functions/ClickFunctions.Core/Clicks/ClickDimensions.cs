@@ -28,4 +28,17 @@ public sealed record ClickDimensions(
 
     /// <summary>What a click has when nothing is known: every version-1 event decodes with this.</summary>
     public static ClickDimensions Unknown { get; } = new(UnknownCountry, Other, Other, Other, "", "", "", "");
+
+    /// <summary>Device codes; the index is the byte in wire format version 2 (append only).</summary>
+    public static readonly IReadOnlyList<string> Devices = [Other, "desktop", "mobile", "tablet"];
+
+    /// <summary>Operating system codes; the index is the byte in wire format version 2 (append only).</summary>
+    public static readonly IReadOnlyList<string> OperatingSystems = [Other, "windows", "macos", "ios", "android", "linux", "chromeos"];
+
+    /// <summary>Browser codes; the index is the byte in wire format version 2 (append only).</summary>
+    public static readonly IReadOnlyList<string> Browsers = [Other, "chrome", "safari", "firefox", "edge", "samsung", "opera"];
+
+    /// <summary>True for <c>unknown</c> or two ASCII upper-case letters.</summary>
+    public static bool IsValidCountry(string? country) =>
+        country == UnknownCountry || country is [>= 'A' and <= 'Z', >= 'A' and <= 'Z'];
 }
