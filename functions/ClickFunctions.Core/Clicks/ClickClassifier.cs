@@ -7,7 +7,7 @@ namespace ClickFunctions.Clicks;
 /// </summary>
 public static class ClickClassifier
 {
-    public static ClickReason Classify(ClickRequest request)
+    public static ClickReason Classify(ClickRequest request, DataCentreRanges? dataCentres = null)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (string.Equals(request.Method, "HEAD", StringComparison.OrdinalIgnoreCase))
@@ -33,6 +33,10 @@ public static class ClickClassifier
         if (CrawlerPatterns.IsBot(agent))
         {
             return ClickReason.BotUserAgent;
+        }
+        if (dataCentres is not null && dataCentres.Contains(request.RemoteIp))
+        {
+            return ClickReason.DataCentre;
         }
         return ClickReason.Valid;
     }
