@@ -144,7 +144,8 @@ public static class AzureAdaptersExtensions
             sp.GetRequiredService<IOptions<ReconcileOptions>>().Value,
             sp.GetRequiredService<IOptions<DedupOptions>>().Value.Horizon,
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ReconcileMetrics>()));
+            sp.GetRequiredService<ReconcileMetrics>(),
+            sp.GetService<FloodRule>()));
         services.AddSingleton<AzureReconciliation>();
 
         builder.AddClickTelemetry(credential);

@@ -99,7 +99,7 @@ public static class ReconcileCommand
         {
             if (store.IsEmpty())
             {
-                var rebuild = await new StoreRebuild(source, reports, reconciliation, horizon, time)
+                var rebuild = await new StoreRebuild(source, reports, reconciliation, horizon, time, services.GetService<ClickFunctions.Aggregation.FloodRule>())
                     .RunAsync(store, services.GetRequiredService<IOptions<ClickStoreOptions>>().Value, from, to, cancellationToken).ConfigureAwait(false);
                 switch (rebuild.Outcome)
                 {

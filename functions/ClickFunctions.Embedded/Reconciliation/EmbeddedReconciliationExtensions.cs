@@ -47,7 +47,8 @@ public static class EmbeddedReconciliationExtensions
             sp.GetRequiredService<IOptions<ReconcileOptions>>().Value,
             sp.GetRequiredService<IOptions<DedupOptions>>().Value.Horizon,
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ReconcileMetrics>()));
+            sp.GetRequiredService<ReconcileMetrics>(),
+            sp.GetService<FloodRule>()));
         services.AddSingleton(sp => new ReconcileReports(paths.ReportDirectory, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new EmbeddedReconciliation(
             sp.GetRequiredService<Reconciler>(), sp.GetRequiredService<ReconcileReports>(), sp.GetRequiredService<ILogger<EmbeddedReconciliation>>()));
