@@ -11,7 +11,8 @@ namespace ClickFunctions.Benchmarks;
 /// MaxMind test database (tests/ClickFunctions.Local.Tests/Fixtures/geo), whose tree is far smaller than a real one.
 /// </summary>
 [MemoryDiagnoser]
-public sealed class ClickEnrichmentBenchmark : IDisposable
+#pragma warning disable CA1063 // BenchmarkDotNet needs an unsealed class; nothing derives from it
+public class ClickEnrichmentBenchmark : IDisposable
 {
     private static readonly string[] Agents =
     [
@@ -40,7 +41,11 @@ public sealed class ClickEnrichmentBenchmark : IDisposable
         ClickClassifier.Classify(_requests[0]); // compile the patterns outside the measurement
     }
 
-    public void Dispose() => _geo?.Dispose();
+    public void Dispose()
+    {
+        _geo?.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     [Benchmark(Description = "classify + geo + user agent, one click")]
     public (ClickReason, string?, string, string, string) OneClick()
@@ -64,3 +69,4 @@ public sealed class ClickEnrichmentBenchmark : IDisposable
         return Directory.GetCurrentDirectory();
     }
 }
+#pragma warning restore CA1063
