@@ -150,7 +150,8 @@ public static class AzureAdaptersExtensions
             sp.GetRequiredService<IOptions<ReconcileOptions>>().Value,
             sp.GetRequiredService<IOptions<DedupOptions>>().Value.Horizon,
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ReconcileMetrics>()));
+            sp.GetRequiredService<ReconcileMetrics>(),
+            sp.GetService<FloodRule>()));
         services.AddSingleton<AzureReconciliation>();
         // Lag of every partition from its checkpoint, on a timer (MonitorPartitionLag); its own consumer group.
         services.AddSingleton(sp =>

@@ -1,6 +1,8 @@
 using ClickFunctions.Aggregation;
 using ClickFunctions.Clicks;
+using ClickFunctions.Hosting.Geo;
 using ClickFunctions.Hosting.Options;
+using ClickFunctions.Ports;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -36,10 +38,50 @@ public static class ClickFunctionsBuilderExtensions
         services.TryAddSingleton<ClickMetrics>();
         services.TryAddSingleton(sp => new Signing.ClickUrlSigner(sp.GetRequiredService<IOptions<ClickSigningOptions>>().Value.ToKeyRing()));
         services.TryAddSingleton(sp => new FingerprintHasher(sp.GetRequiredService<IFingerprintKeys>()));
-        services.TryAddSingleton(sp => new ClickCaptureOptions { ClickIdParameter = sp.GetRequiredService<IOptions<ClicksOptions>>().Value.ClickIdParameter });
+        services.AddOptions<GeoOptions>().BindConfiguration(GeoOptions.Section).ValidateOnStart();
+        services.AddOptions<InvalidTrafficOptions>().BindConfiguration(InvalidTrafficOptions.Section).ValidateDataAnnotations()
+            .Validate(o => o.FloodWindow.Ticks % TimeSpan.TicksPerMinute == 0, "InvalidTraffic:FloodWindow must be whole minutes.")
+            .Validate(o => DataCentreRangesParse(o), "InvalidTraffic:DataCentreRanges must be CIDR ranges such as 203.0.113.0/24 (no host bits set).")
+            .ValidateOnStart();
+        services.TryAddSingleton<ICountryLookup>(sp => sp.GetRequiredService<IOptions<GeoOptions>>().Value.CountryDatabase is { Length: > 0 } path
+            ? new MaxMindCountryLookup(path)
+            : NoCountryLookup.Instance);
+        services.TryAddSingleton(sp =>
+        {
+            var traffic = sp.GetRequiredService<IOptions<InvalidTrafficOptions>>().Value;
+            return new ClickCaptureOptions
+            {
+                ClickIdParameter = sp.GetRequiredService<IOptions<ClicksOptions>>().Value.ClickIdParameter,
+                DataCentres = traffic.DataCentreRanges.Count == 0 ? null : new DataCentreRanges(traffic.DataCentreRanges),
+                Countries = sp.GetRequiredService<ICountryLookup>() is NoCountryLookup ? null : sp.GetRequiredService<ICountryLookup>(),
+            };
+        });
         services.TryAddSingleton<ClickCapture>();
-        services.TryAddSingleton<AggregationStep>();
+        services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<InvalidTrafficOptions>>().Value is { FloodClicks: { } max } traffic
+            ? new FloodRule(max, traffic.FloodWindow)
+            : FloodRule.Off);
+        services.TryAddSingleton(sp => new AggregationStep(sp.GetRequiredService<IClaimStore>(), sp.GetRequiredService<FloodRule>()));
         return builder;
+    }
+
+    private static bool DataCentreRangesParse(InvalidTrafficOptions options)
+    {
+        try
+        {
+            _ = new DataCentreRanges(options.DataCentreRanges);
+            return true;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+
+    private sealed class NoCountryLookup : ICountryLookup
+    {
+        public static readonly NoCountryLookup Instance = new();
+
+        public string? CountryOf(System.Net.IPAddress address) => null;
     }
 
     private static bool IsBase64OfAtLeast(string? text, int bytes)

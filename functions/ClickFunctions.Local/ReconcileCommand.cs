@@ -104,7 +104,7 @@ public sealed class ReconcileCommand : ICliCommand
                     Console.Error.WriteLine($"reconcile: NotRetained: the store is empty, so reconcile would rebuild it from the whole log, but {trimmed}: a rebuild would count only what is left. Restore the store from a backup (restore --from DIR) instead; the log then replays what came after it.");
                     return NotRetained;
                 }
-                var rebuild = await new StoreRebuild(source, reports, reconciliation, horizon, time)
+                var rebuild = await new StoreRebuild(source, reports, reconciliation, horizon, time, services.GetService<ClickFunctions.Aggregation.FloodRule>())
                     .RunAsync(store, services.GetRequiredService<IOptions<ClickStoreOptions>>().Value, from, to, cancellationToken).ConfigureAwait(false);
                 switch (rebuild.Outcome)
                 {

@@ -21,13 +21,17 @@ public sealed class SignCommand : Cli.ICliCommand
         var url = new Option<string>("--url") { Description = "Landing URL (absolute http or https)", Required = true };
         var campaign = new Option<string?>("--campaign") { Description = "Campaign id" };
         var impression = new Option<string?>("--impression") { Description = "Impression id; with --count, the prefix of <impression>-1..n" };
+        var publisher = new Option<string?>("--publisher") { Description = "Publisher / site id, signed as pub (breakdown publisher)" };
+        var placement = new Option<string?>("--placement") { Description = "Placement id, signed as plc" };
+        var creative = new Option<string?>("--creative") { Description = "Creative id, signed as crv" };
+        var subId = new Option<string?>("--sub-id") { Description = "Sub-id, signed as sub" };
         var expires = new Option<TimeSpan?>("--expires-in") { Description = "Lifetime of the URL, e.g. 7.00:00:00 (default: no expiry)" };
         var count = new Option<int>("--count") { Description = "Print this many URLs with impression ids <impression>-1..n", DefaultValueFactory = _ => 1 };
         var dataDir = new Option<string?>("--data-dir") { Description = $"Data directory holding the development key (default {EmbeddedPaths.DefaultDataDirectory})" };
         var baseUrl = new Option<string>("--base") { Description = "Base URL of the click host", DefaultValueFactory = _ => LocalPaths.DefaultUrl };
         var command = new Command("sign", "Prints signed ClickFunctions click URLs.")
         {
-            ad, advertiser, url, campaign, impression, expires, count, dataDir, baseUrl,
+            ad, advertiser, url, campaign, impression, publisher, placement, creative, subId, expires, count, dataDir, baseUrl,
         };
         command.SetAction(result =>
         {
@@ -62,7 +66,8 @@ public sealed class SignCommand : Cli.ICliCommand
             for (int i = 1; i <= n; i++)
             {
                 string? imp = n > 1 ? string.Create(CultureInfo.InvariantCulture, $"{impressionId}-{i}") : impressionId;
-                var fields = new ClickUrlFields(result.GetValue(ad)!, result.GetValue(advertiser)!, result.GetValue(url)!, result.GetValue(campaign), imp, expiry);
+                var fields = new ClickUrlFields(result.GetValue(ad)!, result.GetValue(advertiser)!, result.GetValue(url)!, result.GetValue(campaign), imp, expiry,
+                    result.GetValue(publisher), result.GetValue(placement), result.GetValue(creative), result.GetValue(subId));
                 if (fields.Validate() is { } problem)
                 {
                     Console.Error.WriteLine($"Cannot sign: {problem}.");

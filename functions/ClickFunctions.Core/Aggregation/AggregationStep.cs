@@ -8,10 +8,13 @@ namespace ClickFunctions.Aggregation;
 /// The aggregation step both hosts run on a batch of raw events: decode (malformed events are dead-lettered, never
 /// failing the batch), dedup valid clicks through the claim store (a repeat within the batch or a claim by another
 /// event is a duplicate, counted invalid with reason <c>duplicate</c>), and count per-minute buckets.
-/// Invalid clicks are counted under their own reason and need no claim.
+/// Invalid clicks are counted under their own reason and need no claim. With a <see cref="FloodRule"/>, counted
+/// clicks past the rule's limit for their (ad, fingerprint, flood window) become <c>click_flooding</c>.
 /// </summary>
-public sealed class AggregationStep(IClaimStore claims)
+public sealed class AggregationStep(IClaimStore claims, FloodRule? flood = null)
 {
+    private readonly FloodRule _flood = flood ?? FloodRule.Off;
+
     public async ValueTask<AggregationResult> AggregateAsync(IReadOnlyList<RawEvent> batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
@@ -60,6 +63,10 @@ public sealed class AggregationStep(IClaimStore claims)
             {
                 await claims.ClaimAsync(requests.AsMemory(0, claimCount), outcomes.AsMemory(0, claimCount), cancellationToken).ConfigureAwait(false);
             }
+            List<int>? counted = _flood.Enabled ? [] : null;
+            var reasons = ArrayPool<ClickReason>.Shared.Rent(batch.Count);
+            try
+            {
             for (int i = 0; i < batch.Count; i++)
             {
                 var click = decoded[i];
@@ -76,11 +83,29 @@ public sealed class AggregationStep(IClaimStore claims)
                         reason = ClickReason.Duplicate;
                         result.Duplicates++;
                     }
-                    else if (outcome == ClaimOutcome.ClaimedBefore)
+                    else
                     {
-                        result.Redelivered++;
+                        if (outcome == ClaimOutcome.ClaimedBefore)
+                        {
+                            result.Redelivered++;
+                        }
+                        counted?.Add(i);
                     }
                 }
+                reasons[i] = reason;
+            }
+            if (counted is { Count: > 0 })
+            {
+                await MarkFloodingAsync(batch, decoded, counted, reasons, cancellationToken).ConfigureAwait(false);
+            }
+            for (int i = 0; i < batch.Count; i++)
+            {
+                var click = decoded[i];
+                if (click is null)
+                {
+                    continue;
+                }
+                var reason = reasons[i];
                 var key = new BucketKey(click.AdvertiserId, click.CampaignId, click.AdId, click.Minute);
                 if (!result.Buckets.TryGetValue(key, out var counts))
                 {
@@ -88,6 +113,11 @@ public sealed class AggregationStep(IClaimStore claims)
                     result.Buckets.Add(key, counts);
                 }
                 counts.Add(reason);
+            }
+            }
+            finally
+            {
+                ArrayPool<ClickReason>.Shared.Return(reasons);
             }
             return result;
         }
@@ -99,5 +129,77 @@ public sealed class AggregationStep(IClaimStore claims)
             ArrayPool<ClaimOutcome>.Shared.Return(outcomes);
             ArrayPool<int>.Shared.Return(claimOf);
         }
+    }
+
+    /// <summary>
+    /// Gives each counted click the lowest free flood slot of its (ad, fingerprint, window), in batch order, one slot
+    /// per group and round (so the outcome is the sequential one, independent of how events are batched); clicks left
+    /// without a slot are <c>click_flooding</c>. A redelivered event finds its own slot again (ClaimedBefore).
+    /// </summary>
+    private async ValueTask MarkFloodingAsync(IReadOnlyList<RawEvent> batch, ClickEvent[] decoded, List<int> counted, ClickReason[] reasons, CancellationToken cancellationToken)
+    {
+        var groups = new Dictionary<(string Ad, Fingerprint Fingerprint, DateTimeOffset Window), FloodGroup>();
+        foreach (int i in counted)
+        {
+            var click = decoded[i];
+            var key = (click.AdId, click.Fingerprint, _flood.WindowStart(click.Timestamp));
+            if (!groups.TryGetValue(key, out var group))
+            {
+                group = new FloodGroup(key.AdId, key.Fingerprint, key.Item3);
+                groups.Add(key, group);
+            }
+            group.Pending.Enqueue(i);
+        }
+        var active = groups.Values.ToList();
+        var requests = new List<ClaimRequest>(active.Count);
+        var asking = new List<FloodGroup>(active.Count);
+        while (active.Count > 0)
+        {
+            requests.Clear();
+            asking.Clear();
+            foreach (var group in active)
+            {
+                int i = group.Pending.Peek();
+                var raw = batch[i];
+                requests.Add(new ClaimRequest(FloodRule.SlotId(group.Ad, group.Fingerprint, group.Window, group.NextSlot), group.Window, raw.Partition, raw.SequenceNumber));
+                asking.Add(group);
+            }
+            var outcomes = new ClaimOutcome[requests.Count];
+            await claims.ClaimAsync(requests.ToArray(), outcomes, cancellationToken).ConfigureAwait(false);
+            active.Clear();
+            for (int k = 0; k < asking.Count; k++)
+            {
+                var group = asking[k];
+                group.NextSlot++;
+                if (outcomes[k] != ClaimOutcome.Duplicate)
+                {
+                    group.Pending.Dequeue(); // the click holds this slot: it counts
+                }
+                if (group.NextSlot > _flood.MaxClicks)
+                {
+                    while (group.Pending.TryDequeue(out int flooding))
+                    {
+                        reasons[flooding] = ClickReason.ClickFlooding;
+                    }
+                }
+                if (group.Pending.Count > 0)
+                {
+                    active.Add(group);
+                }
+            }
+        }
+    }
+
+    private sealed class FloodGroup(string ad, Fingerprint fingerprint, DateTimeOffset window)
+    {
+        public string Ad { get; } = ad;
+
+        public Fingerprint Fingerprint { get; } = fingerprint;
+
+        public DateTimeOffset Window { get; } = window;
+
+        public int NextSlot { get; set; } = 1;
+
+        public Queue<int> Pending { get; } = new();
     }
 }

@@ -7,6 +7,12 @@ public sealed record ClickCaptureOptions
 {
     /// <summary>When set, the click id is appended to the landing URL under this query parameter name.</summary>
     public string? ClickIdParameter { get; init; }
+
+    /// <summary>Data-centre ranges: clicks from inside are invalid with reason <c>data_centre</c> (none by default).</summary>
+    public DataCentreRanges? DataCentres { get; init; }
+
+    /// <summary>The country database; without one every click's country is <c>unknown</c>.</summary>
+    public ICountryLookup? Countries { get; init; }
 }
 
 /// <summary>The outcome of one click request: a redirect to make, or a rejection to explain.</summary>
@@ -45,16 +51,50 @@ public sealed class ClickCapture(ClickUrlSigner signer, FingerprintHasher finger
         var id = fields.ImpressionId is { } impression
             ? ClickId.FromImpression(fields.AdvertiserId, fields.AdId, impression)
             : ClickId.FromFingerprint(fields.AdId, fingerprint, now);
+        var reason = ClickClassifier.Classify(request, options.DataCentres);
         return new ClickEvent(
             id,
             now,
             fields.AdId,
             fields.AdvertiserId,
             fields.CampaignId ?? "",
-            ClickClassifier.Classify(request),
+            reason,
             ReferrerHost(request.Referer),
             IpTruncation.Truncate(request.RemoteIp),
-            fingerprint);
+            fingerprint)
+        {
+            Dimensions = Dimensions(request, fields, reason),
+        };
+    }
+
+    /// <summary>The breakdown dimensions, from the full address and the request's headers (before truncation).</summary>
+    private ClickDimensions Dimensions(ClickRequest request, ClickUrlFields fields, ClickReason reason)
+    {
+        bool crawler = reason is ClickReason.BotUserAgent or ClickReason.LinkPreview;
+        var (device, os, browser) = DeviceClassifier.Classify(new BrowserSignals(request.UserAgent, request.ChUaMobile, request.ChUaPlatform, request.ChUa), crawler);
+        return new ClickDimensions(
+            Country(request.RemoteIp),
+            device,
+            os,
+            browser,
+            fields.Publisher ?? "",
+            fields.Placement ?? "",
+            fields.Creative ?? "",
+            fields.SubId ?? "");
+    }
+
+    private string Country(System.Net.IPAddress? address)
+    {
+        if (address is null || options.Countries is not { } countries)
+        {
+            return ClickDimensions.UnknownCountry;
+        }
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+        string? code = countries.CountryOf(address);
+        return code is { Length: 2 } && ClickDimensions.IsValidCountry(code) ? code : ClickDimensions.UnknownCountry;
     }
 
     private string Location(string landingUrl, ClickId id)

@@ -14,11 +14,18 @@ public enum ClickReason : byte
     LinkPreview = 5,
     /// <summary>Assigned by the aggregation step, never at capture: the click id was already claimed.</summary>
     Duplicate = 6,
+    /// <summary>
+    /// Assigned by the aggregation step when flood detection is configured (<c>InvalidTraffic:Flood*</c>): one
+    /// fingerprint clicked one ad more than the allowed number of times within one flood window.
+    /// </summary>
+    ClickFlooding = 7,
+    /// <summary>Set at capture, before the IP is truncated: the client address is in a configured data-centre range.</summary>
+    DataCentre = 8,
 }
 
 public static class ClickReasons
 {
-    public const ClickReason MaxDefined = ClickReason.Duplicate;
+    public const ClickReason MaxDefined = ClickReason.DataCentre;
 
     public static readonly IReadOnlyList<ClickReason> All = Enum.GetValues<ClickReason>();
 
@@ -34,6 +41,8 @@ public static class ClickReasons
         ClickReason.Prefetch => "prefetch",
         ClickReason.LinkPreview => "link_preview",
         ClickReason.Duplicate => "duplicate",
+        ClickReason.ClickFlooding => "click_flooding",
+        ClickReason.DataCentre => "data_centre",
         _ => "unknown_" + ((byte)reason).ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 }

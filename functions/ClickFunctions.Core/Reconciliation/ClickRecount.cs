@@ -51,11 +51,15 @@ public static class ClickRecount
     /// <summary>Events handed to the aggregation step at once.</summary>
     public const int ChunkEvents = 4096;
 
-    public static async Task<RecountResult> RunAsync(IAsyncEnumerable<RawEventFile> files, DateTimeOffset from, DateTimeOffset to, TimeSpan dedupHorizon, CancellationToken cancellationToken)
+    public static Task<RecountResult> RunAsync(IAsyncEnumerable<RawEventFile> files, DateTimeOffset from, DateTimeOffset to, TimeSpan dedupHorizon, CancellationToken cancellationToken) =>
+        RunAsync(files, from, to, dedupHorizon, FloodRule.Off, cancellationToken);
+
+    /// <summary>Recounts with the live path's <paramref name="flood"/> rule, so <c>click_flooding</c> is reproduced too.</summary>
+    public static async Task<RecountResult> RunAsync(IAsyncEnumerable<RawEventFile> files, DateTimeOffset from, DateTimeOffset to, TimeSpan dedupHorizon, FloodRule flood, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(files);
         var claims = new InMemoryClaimStore(dedupHorizon);
-        var step = new AggregationStep(claims);
+        var step = new AggregationStep(claims, flood);
         var audit = new SequenceAudit();
         var events = new List<RawEvent>(ChunkEvents);
         var recount = new RecountResult { From = from, To = to, Claims = claims.Claims };

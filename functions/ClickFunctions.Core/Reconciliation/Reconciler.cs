@@ -20,8 +20,11 @@ public sealed class Reconciler(
     ReconcileOptions options,
     TimeSpan dedupHorizon,
     TimeProvider time,
-    ReconcileMetrics? metrics = null)
+    ReconcileMetrics? metrics = null,
+    FloodRule? flood = null)
 {
+    private readonly FloodRule _flood = flood ?? FloodRule.Off;
+
     /// <summary>The end of the newest closed window: the minute before which every event is surely in the raw files.</summary>
     public DateTimeOffset LatestClosedMinute() =>
         TimeBuckets.FloorToMinute(time.GetUtcNow() - options.CaptureWindow - options.AllowedLateness);
@@ -34,8 +37,10 @@ public sealed class Reconciler(
     }
 
     /// <summary>The enqueued-time range whose raw events a recount of [from, to) reads.</summary>
+    /// <remarks>With flood detection the lookback grows by one flood window, so the slots taken by the window's first
+    /// clicks before <paramref name="from"/> are taken in the recount too.</remarks>
     public (DateTimeOffset From, DateTimeOffset To) ReadRange(DateTimeOffset from, DateTimeOffset to) =>
-        (from - (options.DedupLookback ?? dedupHorizon), to + options.AllowedLateness);
+        (from - (options.DedupLookback ?? dedupHorizon) - (_flood.Enabled ? _flood.Window : TimeSpan.Zero), to + options.AllowedLateness);
 
     public static void ValidateWindow(DateTimeOffset from, DateTimeOffset to)
     {
@@ -54,7 +59,7 @@ public sealed class Reconciler(
     {
         ValidateWindow(from, to);
         var (readFrom, readTo) = ReadRange(from, to);
-        return ClickRecount.RunAsync(source.ReadAsync(readFrom, readTo, cancellationToken), from, to, dedupHorizon, cancellationToken);
+        return ClickRecount.RunAsync(source.ReadAsync(readFrom, readTo, cancellationToken), from, to, dedupHorizon, _flood, cancellationToken);
     }
 
     public async Task<ReconcileReport> ReconcileAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)

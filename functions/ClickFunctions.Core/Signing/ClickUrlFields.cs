@@ -13,8 +13,15 @@ public sealed record ClickUrlFields(
     string LandingUrl,
     string? CampaignId = null,
     string? ImpressionId = null,
-    DateTimeOffset? ExpiresAt = null)
+    DateTimeOffset? ExpiresAt = null,
+    string? Publisher = null,
+    string? Placement = null,
+    string? Creative = null,
+    string? SubId = null)
 {
+    /// <summary>True when any of the four optional breakdown fields (issue 14) is present: the URL is signed as cf2.</summary>
+    public bool HasBreakdownFields => Publisher is not null || Placement is not null || Creative is not null || SubId is not null;
+
     public const int MaxIdLength = 64;
 
     private static readonly SearchValues<char> IdChars =
@@ -54,6 +61,13 @@ public sealed record ClickUrlFields(
         if (ImpressionId is not null && !IsValidId(ImpressionId))
         {
             return "impression id must be 1-64 characters of A-Z a-z 0-9 . _ ~ -";
+        }
+        foreach (var (name, value) in (ReadOnlySpan<(string, string?)>)[("publisher", Publisher), ("placement", Placement), ("creative", Creative), ("sub id", SubId)])
+        {
+            if (value is not null && !IsValidId(value))
+            {
+                return name + " must be 1-64 characters of A-Z a-z 0-9 . _ ~ -";
+            }
         }
         return LandingUrls.Validate(LandingUrl);
     }

@@ -15,7 +15,11 @@ public sealed record ClickUrlParameters(
     string? KeyId,
     string? Signature,
     string? DuplicateName = null,
-    string? MiscasedName = null);
+    string? MiscasedName = null,
+    string? Publisher = null,
+    string? Placement = null,
+    string? Creative = null,
+    string? SubId = null);
 
 /// <summary>Query parameter names of a click URL.</summary>
 public static class ClickUrlParameterNames
@@ -28,8 +32,12 @@ public static class ClickUrlParameterNames
     public const string Url = "u";
     public const string KeyId = "kid";
     public const string Signature = "sig";
+    public const string Publisher = "pub";
+    public const string Placement = "plc";
+    public const string Creative = "crv";
+    public const string SubId = "sub";
 
-    public static readonly IReadOnlyList<string> All = [Ad, Advertiser, Campaign, Impression, Expires, Url, KeyId, Signature];
+    public static readonly IReadOnlyList<string> All = [Ad, Advertiser, Campaign, Impression, Expires, Url, KeyId, Signature, Publisher, Placement, Creative, SubId];
 
     /// <summary>The click parameter <paramref name="name"/> spells in another letter case, or null.</summary>
     public static string? Miscased(string name)

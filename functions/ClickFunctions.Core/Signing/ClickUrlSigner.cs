@@ -7,13 +7,20 @@ namespace ClickFunctions.Signing;
 /// <summary>
 /// Signs and verifies click URLs (docs/click-urls.md). The canonical string, UTF-8 encoded, is
 /// <code>cf1\n{kid}\n{ad}\n{adv}\n{cmp}\n{imp}\n{exp}\n{url}</code>
-/// with absent optional fields empty and <c>exp</c> in Unix seconds; the signature is
+/// with absent optional fields empty and <c>exp</c> in Unix seconds. A URL with any of the breakdown fields
+/// <c>pub</c>, <c>plc</c>, <c>crv</c>, <c>sub</c> (issue 14) signs
+/// <code>cf2\n{kid}\n{ad}\n{adv}\n{cmp}\n{imp}\n{exp}\n{pub}\n{plc}\n{crv}\n{sub}\n{url}</code>
+/// instead, so URLs signed before them verify unchanged, and neither adding nor stripping one keeps a signature
+/// valid (the version line differs). The signature is
 /// base64url(HMAC-SHA256(key, canonical)) without padding. No field can contain "\n" (ids are unreserved
 /// characters, URLs printable ASCII), so the string is unambiguous.
 /// </summary>
 public sealed class ClickUrlSigner(SigningKeyRing keys)
 {
     public const string Version = "cf1";
+
+    /// <summary>The canonical version of a URL carrying any of pub, plc, crv, sub.</summary>
+    public const string VersionWithBreakdown = "cf2";
     private const int SignatureBytes = 32;
 
     public SigningKeyRing Keys { get; } = keys;
@@ -35,6 +42,10 @@ public sealed class ClickUrlSigner(SigningKeyRing keys)
         Append(query, ClickUrlParameterNames.Campaign, fields.CampaignId);
         Append(query, ClickUrlParameterNames.Impression, fields.ImpressionId);
         Append(query, ClickUrlParameterNames.Expires, exp.Length == 0 ? null : exp);
+        Append(query, ClickUrlParameterNames.Publisher, fields.Publisher);
+        Append(query, ClickUrlParameterNames.Placement, fields.Placement);
+        Append(query, ClickUrlParameterNames.Creative, fields.Creative);
+        Append(query, ClickUrlParameterNames.SubId, fields.SubId);
         Append(query, ClickUrlParameterNames.Url, fields.LandingUrl);
         Append(query, ClickUrlParameterNames.KeyId, key.Id);
         Append(query, ClickUrlParameterNames.Signature, sig);
@@ -73,7 +84,8 @@ public sealed class ClickUrlSigner(SigningKeyRing keys)
             }
             expiresAt = DateTimeOffset.FromUnixTimeSeconds(seconds);
         }
-        var fields = new ClickUrlFields(parameters.AdId, parameters.AdvertiserId, parameters.Url, parameters.CampaignId, parameters.ImpressionId, expiresAt);
+        var fields = new ClickUrlFields(parameters.AdId, parameters.AdvertiserId, parameters.Url, parameters.CampaignId, parameters.ImpressionId, expiresAt,
+            parameters.Publisher, parameters.Placement, parameters.Creative, parameters.SubId);
         if (fields.Validate() is { } problem)
         {
             return VerificationResult.Fail(VerificationStatus.Malformed, problem);
@@ -102,6 +114,11 @@ public sealed class ClickUrlSigner(SigningKeyRing keys)
     public static string Canonical(string keyId, ClickUrlFields fields, string expiresText)
     {
         ArgumentNullException.ThrowIfNull(fields);
+        if (fields.HasBreakdownFields)
+        {
+            return string.Join('\n', VersionWithBreakdown, keyId, fields.AdId, fields.AdvertiserId, fields.CampaignId ?? "", fields.ImpressionId ?? "", expiresText,
+                fields.Publisher ?? "", fields.Placement ?? "", fields.Creative ?? "", fields.SubId ?? "", fields.LandingUrl);
+        }
         return string.Join('\n', Version, keyId, fields.AdId, fields.AdvertiserId, fields.CampaignId ?? "", fields.ImpressionId ?? "", expiresText, fields.LandingUrl);
     }
 

@@ -48,7 +48,8 @@ public static class EmbeddedReconciliationExtensions
             sp.GetRequiredService<IOptions<ReconcileOptions>>().Value,
             sp.GetRequiredService<IOptions<DedupOptions>>().Value.Horizon,
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ReconcileMetrics>()));
+            sp.GetRequiredService<ReconcileMetrics>(),
+            sp.GetService<FloodRule>()));
         services.AddSingleton(sp => new ReconcileReports(paths.ReportDirectory, sp.GetRequiredService<TimeProvider>()));
         services.AddOptions<RetentionOptions>()
             .BindConfiguration(RetentionOptions.Section)

@@ -1,3 +1,4 @@
+using ClickFunctions.Aggregation;
 using System.Globalization;
 using ClickFunctions.Clicks;
 using ClickFunctions.Embedded.Log;
@@ -27,7 +28,7 @@ public sealed record RebuildResult(RebuildOutcome Outcome, ReconcileReport? Repo
 /// over) or the whole rebuilt one, never a half-copied file (docs/decisions/051-crash-safe-store-rebuild.md).
 /// </para>
 /// </summary>
-public sealed class StoreRebuild(LocalLogRawSource source, ReconcileReports reports, EmbeddedReconciliation reconciliation, TimeSpan horizon, TimeProvider time)
+public sealed class StoreRebuild(LocalLogRawSource source, ReconcileReports reports, EmbeddedReconciliation reconciliation, TimeSpan horizon, TimeProvider time, FloodRule? flood = null)
 {
     public const string TemporarySuffix = ".rebuild";
 
@@ -44,7 +45,7 @@ public sealed class StoreRebuild(LocalLogRawSource source, ReconcileReports repo
             throw new InvalidOperationException("Rebuild fills an empty store only; this one already holds counts or positions.");
         }
         long started = time.GetTimestamp();
-        var recount = await ClickRecount.RunAsync(source.ReadAsync(DateTimeOffset.MinValue, DateTimeOffset.MaxValue, cancellationToken), from, to, horizon, cancellationToken).ConfigureAwait(false);
+        var recount = await ClickRecount.RunAsync(source.ReadAsync(DateTimeOffset.MinValue, DateTimeOffset.MaxValue, cancellationToken), from, to, horizon, flood ?? FloodRule.Off, cancellationToken).ConfigureAwait(false);
         var report = new ReconcileReport
         {
             From = from,

@@ -48,7 +48,10 @@ public static partial class ClickEndpoints
             headers.UserAgent,
             headers.Referer,
             context.RequestServices.GetService<IClientAddress>() is { } address ? address.Resolve(context) : context.Connection.RemoteIpAddress,
-            Purpose(headers));
+            Purpose(headers),
+            Header(headers, "Sec-CH-UA-Mobile"),
+            Header(headers, "Sec-CH-UA-Platform"),
+            Header(headers, "Sec-CH-UA"));
         CaptureResult result;
         try
         {
@@ -115,7 +118,11 @@ public static partial class ClickEndpoints
             Get(ClickUrlParameterNames.KeyId),
             Get(ClickUrlParameterNames.Signature),
             duplicate,
-            miscased);
+            miscased,
+            Get(ClickUrlParameterNames.Publisher),
+            Get(ClickUrlParameterNames.Placement),
+            Get(ClickUrlParameterNames.Creative),
+            Get(ClickUrlParameterNames.SubId));
     }
 
     private static int IndexOf(string name)
@@ -130,6 +137,9 @@ public static partial class ClickEndpoints
         }
         return -1;
     }
+
+    private static string? Header(IHeaderDictionary headers, string name) =>
+        headers.TryGetValue(name, out var value) && !StringValues.IsNullOrEmpty(value) ? value.ToString() : null;
 
     private static string? Purpose(IHeaderDictionary headers)
     {

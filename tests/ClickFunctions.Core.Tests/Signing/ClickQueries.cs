@@ -13,6 +13,7 @@ public static class ClickQueries
         return new ClickUrlParameters(
             Get(ClickUrlParameterNames.Ad), Get(ClickUrlParameterNames.Advertiser), Get(ClickUrlParameterNames.Url),
             Get(ClickUrlParameterNames.Campaign), Get(ClickUrlParameterNames.Impression), Get(ClickUrlParameterNames.Expires),
-            Get(ClickUrlParameterNames.KeyId), Get(ClickUrlParameterNames.Signature));
+            Get(ClickUrlParameterNames.KeyId), Get(ClickUrlParameterNames.Signature), null, null,
+            Get(ClickUrlParameterNames.Publisher), Get(ClickUrlParameterNames.Placement), Get(ClickUrlParameterNames.Creative), Get(ClickUrlParameterNames.SubId));
     }
 }

@@ -34,6 +34,43 @@ public class ClickUrlSignerTests
 
         Assert.True(result.IsValid, result.Problem);
         Assert.Equal(v.LandingUrl, result.Fields!.LandingUrl);
+        Assert.Equal(v.Fields(), result.Fields);
+    }
+
+    [Theory]
+    [InlineData("pub", "other-site")]
+    [InlineData("plc", "footer")]
+    [InlineData("crv", "crv-2")]
+    [InlineData("sub", "s-2")]
+    public void Breakdown_fields_are_signed_so_changing_adding_or_stripping_one_is_refused(string parameter, string value)
+    {
+        var fields = new ClickUrlFields("ad-1", "adv-1", "https://example.com/", Publisher: "site-1", Placement: "top", Creative: "crv-1", SubId: "s-1");
+        var query = QueryHelpers.ParseQuery(Signer.SignQuery(fields));
+        Assert.True(Signer.Verify(Parse(Signer.SignQuery(fields)), Now).IsValid);
+
+        var changed = query.ToDictionary(p => p.Key, p => p.Value.ToString());
+        changed[parameter] = value;
+        Assert.Equal(VerificationStatus.BadSignature, Signer.Verify(Parse(QueryHelpers.AddQueryString("", changed!).TrimStart('?')), Now).Status);
+
+        var stripped = query.ToDictionary(p => p.Key, p => p.Value.ToString());
+        stripped.Remove(parameter);
+        Assert.Equal(VerificationStatus.BadSignature, Signer.Verify(Parse(QueryHelpers.AddQueryString("", stripped!).TrimStart('?')), Now).Status);
+
+        // Adding one to a URL signed without any (a cf1 URL) is refused too: the canonical version changes.
+        var plain = QueryHelpers.ParseQuery(Signer.SignQuery(new ClickUrlFields("ad-1", "adv-1", "https://example.com/"))).ToDictionary(p => p.Key, p => p.Value.ToString());
+        plain[parameter] = value;
+        Assert.Equal(VerificationStatus.BadSignature, Signer.Verify(Parse(QueryHelpers.AddQueryString("", plain!).TrimStart('?')), Now).Status);
+    }
+
+    [Theory]
+    [InlineData("pub", "")]
+    [InlineData("plc", "a b")]
+    [InlineData("crv", "x/y")]
+    public void Breakdown_fields_follow_the_id_alphabet(string parameter, string value)
+    {
+        var query = QueryHelpers.ParseQuery(Signer.SignQuery(new ClickUrlFields("ad-1", "adv-1", "https://example.com/"))).ToDictionary(p => p.Key, p => p.Value.ToString());
+        query[parameter] = value;
+        Assert.Equal(VerificationStatus.Malformed, Signer.Verify(Parse(QueryHelpers.AddQueryString("", query!).TrimStart('?')), Now).Status);
     }
 
     [Fact]
@@ -214,8 +251,10 @@ public class ClickUrlSignerTests
         return [.. doc.RootElement.GetProperty("vectors").EnumerateArray().Select(e => e.Deserialize<Vector>(WebJson)!)];
     }
 
-    public sealed record Vector(string Name, string KeyId, string KeyBase64, string AdId, string AdvertiserId, string? CampaignId, string? ImpressionId, long? Expires, string LandingUrl, string Canonical, string Signature, string Query)
+    public sealed record Vector(string Name, string KeyId, string KeyBase64, string AdId, string AdvertiserId, string? CampaignId, string? ImpressionId, long? Expires, string LandingUrl, string Canonical, string Signature, string Query,
+        string? Publisher = null, string? Placement = null, string? Creative = null, string? SubId = null)
     {
-        public ClickUrlFields Fields() => new(AdId, AdvertiserId, LandingUrl, CampaignId, ImpressionId, Expires is { } e ? DateTimeOffset.FromUnixTimeSeconds(e) : null);
+        public ClickUrlFields Fields() => new(AdId, AdvertiserId, LandingUrl, CampaignId, ImpressionId, Expires is { } e ? DateTimeOffset.FromUnixTimeSeconds(e) : null,
+            Publisher, Placement, Creative, SubId);
     }
 }
