@@ -49,6 +49,7 @@ public static class LocalHostExtensions
         // The OpenAPI document at /openapi/v1.json and its browsable reference at /scalar (issue 15).
         app.MapOpenApi();
         app.MapScalarApiReference();
+        app.MapDashboard();
         app.MapGet("/healthz", (LocalClickLog log, DiskUsage disk) => TypedResults.Json(
             new HealthReport("ok", [.. log.Partitions.Select(p => new PartitionHealth(p.Id, p.Committed.NextSequence))], disk.LogBytes(), disk.StoreBytes()),
             LocalJson.Default.HealthReport));
