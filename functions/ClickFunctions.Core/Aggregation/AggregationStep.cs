@@ -87,7 +87,7 @@ public sealed class AggregationStep(IClaimStore claims)
                     counts = new BucketCounts();
                     result.Buckets.Add(key, counts);
                 }
-                counts.Add(reason);
+                counts.Add(reason, click);
             }
             return result;
         }

@@ -6,15 +6,20 @@ namespace ClickFunctions.Embedded.Reconciliation;
 /// <summary>
 /// One reconciliation run in the embedded shape: the core <see cref="Reconciler"/> over the local log and the DuckDB
 /// store, then the JSON report in the data directory and a one-line summary in the log. Used by the host's
-/// periodic run and by the <c>reconcile</c> command.
+/// periodic run and by the <c>reconcile</c> command. A window that ends matched or corrected is recorded in the
+/// store (<paramref name="store"/>) as confirmed, so the query API reports its buckets as final.
 /// </summary>
-public sealed partial class EmbeddedReconciliation(Reconciler reconciler, ReconcileReports reports, ILogger<EmbeddedReconciliation> logger)
+public sealed partial class EmbeddedReconciliation(Reconciler reconciler, ReconcileReports reports, ILogger<EmbeddedReconciliation> logger, Store.DuckDbClickStore? store = null)
 {
     public Reconciler Reconciler => reconciler;
 
     public async Task<(ReconcileReport Report, string Path)> RunAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
     {
         var report = await reconciler.ReconcileAsync(from, to, cancellationToken).ConfigureAwait(false);
+        if (report.Status is ReconcileStatus.Matched or ReconcileStatus.Corrected)
+        {
+            store?.RecordConfirmedWindow(report.From, report.To);
+        }
         string path = reports.Write(report);
         LogSummary(report);
         return (report, path);

@@ -50,7 +50,8 @@ public static class EmbeddedReconciliationExtensions
             sp.GetRequiredService<ReconcileMetrics>()));
         services.AddSingleton(sp => new ReconcileReports(paths.ReportDirectory, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new EmbeddedReconciliation(
-            sp.GetRequiredService<Reconciler>(), sp.GetRequiredService<ReconcileReports>(), sp.GetRequiredService<ILogger<EmbeddedReconciliation>>()));
+            sp.GetRequiredService<Reconciler>(), sp.GetRequiredService<ReconcileReports>(), sp.GetRequiredService<ILogger<EmbeddedReconciliation>>(),
+            sp.GetRequiredService<DuckDbClickStore>()));
         services.AddSingleton<PeriodicReconciler>();
         services.AddHostedService(sp => sp.GetRequiredService<PeriodicReconciler>());
         return builder;
