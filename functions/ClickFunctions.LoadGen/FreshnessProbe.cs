@@ -13,7 +13,7 @@ namespace ClickFunctions.LoadGen;
 /// </summary>
 public sealed class FreshnessProbe(Uri target, ClickUrlSigner signer, string advertiserId, string apiKey, TextWriter output)
 {
-    public async Task<LongHistogram> RunAsync(int samples, CancellationToken cancellationToken)
+    public async Task<LongHistogram> RunAsync(int samples, TimeSpan interval, CancellationToken cancellationToken)
     {
         var histogram = new LongHistogram(TimeStamp.Minutes(1), 3);
         using var client = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = target, Timeout = TimeSpan.FromSeconds(30) };
@@ -21,6 +21,10 @@ public sealed class FreshnessProbe(Uri target, ClickUrlSigner signer, string adv
         long expected = 0;
         for (int i = 0; i < samples; i++)
         {
+            if (i > 0 && interval > TimeSpan.Zero)
+            {
+                await Task.Delay(interval, cancellationToken).ConfigureAwait(false);
+            }
             string query = signer.SignQuery(new ClickUrlFields(adId, advertiserId, "https://example.com/fresh", null, $"{adId}-{i}"));
             using var click = new HttpRequestMessage(HttpMethod.Get, "/c?" + query);
             click.Headers.TryAddWithoutValidation("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) ClickFunctions-Freshness");

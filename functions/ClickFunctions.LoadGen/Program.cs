@@ -27,11 +27,12 @@ var json = new Option<string?>("--json") { Description = "Also write the summary
 var seed = new Option<int>("--seed") { Description = "Random seed of the population", DefaultValueFactory = _ => 42 };
 var emitPaths = new Option<string?>("--emit-paths") { Description = "Only mint --requests click URLs (path and query, one per line) into this file, then exit" };
 var freshness = new Option<int>("--freshness") { Description = "Instead of a load run: send this many probe clicks one by one and time each from its 302 to its first appearance in the query API (needs one --api-key)" };
+var probeInterval = new Option<TimeSpan>("--probe-interval") { Description = "With --freshness: pause between probe clicks, to spread them over a concurrent load run (e.g. a soak)", DefaultValueFactory = _ => TimeSpan.Zero };
 var landing = new Option<string>("--landing-url") { Description = "Landing URL of every ad", DefaultValueFactory = _ => "https://example.com/landing" };
 
 var command = new RootCommand("ClickFunctions load generator: signed clicks against any deployment, with latency percentiles and an optional count check.")
 {
-    target, keyId, key, dataDir, ads, advertisers, advertiserPrefix, zipf, duplicates, bots, invalid, rate, connections, duration, requests, verify, apiKeys, verifyTimeout, maxConnections, json, seed, landing, emitPaths, freshness,
+    target, keyId, key, dataDir, ads, advertisers, advertiserPrefix, zipf, duplicates, bots, invalid, rate, connections, duration, requests, verify, apiKeys, verifyTimeout, maxConnections, json, seed, landing, emitPaths, freshness, probeInterval,
 };
 command.SetAction(async (result, cancellationToken) =>
 {
@@ -57,7 +58,7 @@ command.SetAction(async (result, cancellationToken) =>
             return 2;
         }
         var (probeAdvertiser, probeKey) = keys.Single();
-        await new FreshnessProbe(result.GetValue(target)!, signer, probeAdvertiser, probeKey, Console.Out).RunAsync(probes, cancellationToken);
+        await new FreshnessProbe(result.GetValue(target)!, signer, probeAdvertiser, probeKey, Console.Out).RunAsync(probes, result.GetValue(probeInterval), cancellationToken);
         return 0;
     }
     double? arrivalRate = result.GetValue(rate);

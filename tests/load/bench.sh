@@ -5,12 +5,16 @@
 #   (c) the ClickFunctions local host (signature check, classification, fsync'd log before every 302)
 # Closed loop with wrk (same signed URLs, same connections) for throughput, several interleaved rounds, medians;
 # then an open-loop run at a fixed rate with the load generator for latency from intended send times, and the
-# local host's peak resident memory. Usage: tests/load/bench.sh [seconds per round] [rounds] [open-loop rate]
+# local host's peak resident memory; then a soak at a fixed rate with click-to-query freshness probes alongside (the
+# consumer keeping up) and the host's resident memory sampled every 10 s (memory flat).
+# Usage: tests/load/bench.sh [seconds per round] [rounds] [open-loop rate] [soak rate] [soak seconds, 0 = no soak]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_PER_ROUND=${1:-10}
-ROUNDS=${2:-3}
+ROUNDS=${2:-5}
 RATE=${3:-10000}
+SOAK_RATE=${4:-20000}
+SOAK_SECONDS=${5:-600}
 CONNECTIONS=${CONNECTIONS:-64}
 
 need() { command -v "$1" >/dev/null 2>&1 || { echo "installing $2 from Debian..." >&2; apt-get install -y -qq "$2" >/dev/null || { apt-get update -qq >/dev/null && apt-get install -y -qq "$2" >/dev/null; }; }; }
@@ -61,7 +65,8 @@ pids+=($!)
 LOCAL_PORT=$(free_port)
 export ClickSigning__KeyId=bench ClickSigning__Key=$(head -c 32 /dev/urandom | base64) Privacy__FingerprintSecret=$(head -c 32 /dev/urandom | base64)
 # (an advertiser id with dashes is not a shell identifier, hence env)
-env "Advertisers__ol-adv-0__ApiKey=bench-key-0123456789abcdef" "Advertisers__fresh-adv__ApiKey=fresh-key-0123456789abcdef" dotnet "$LOCAL" --urls "http://127.0.0.1:$LOCAL_PORT" --data-dir "$work/data" >"$work/local.log" 2>&1 &
+env "Advertisers__ol-adv-0__ApiKey=bench-key-0123456789abcdef" "Advertisers__fresh-adv__ApiKey=fresh-key-0123456789abcdef" \
+  "Advertisers__soak-adv-0__ApiKey=soak-key-0123456789abcdef" dotnet "$LOCAL" --urls "http://127.0.0.1:$LOCAL_PORT" --data-dir "$work/data" >"$work/local.log" 2>&1 &
 LOCAL_PID=$!
 pids+=($LOCAL_PID)
 
@@ -108,6 +113,34 @@ echo "click-to-query freshness on the idle host..." >&2
 sleep 2
 dotnet "$LOADGEN" --target "http://127.0.0.1:$LOCAL_PORT" --key-id bench --key "$ClickSigning__Key" --freshness 200 \
   --api-key fresh-adv=fresh-key-0123456789abcdef 2>&1 | tail -n 1
+
+if [ "$SOAK_SECONDS" -gt 0 ]; then
+  echo "soak: $SOAK_RATE clicks/s for $SOAK_SECONDS s, freshness probes alongside, RSS sampled every 10 s..." >&2
+  # The probes share the host with the load; each probe's 302-to-visible time bounds the consumer's lag at that moment.
+  probes=$(( SOAK_SECONDS / 2 ))
+  dotnet "$LOADGEN" --target "http://127.0.0.1:$LOCAL_PORT" --key-id bench --key "$ClickSigning__Key" --freshness "$probes" \
+    --probe-interval 00:00:01.5 --api-key fresh-adv=fresh-key-0123456789abcdef > "$work/soak-freshness.txt" 2>&1 &
+  probe_pid=$!
+  ( while kill -0 "$LOCAL_PID" 2>/dev/null; do awk -v t="$(date +%s)" '/VmRSS/ { print t, $2 }' "/proc/$LOCAL_PID/status"; sleep 10; done ) > "$work/soak-rss.txt" &
+  rss_pid=$!
+  dotnet "$LOADGEN" --target "http://127.0.0.1:$LOCAL_PORT" --key-id bench --key "$ClickSigning__Key" --rate "$SOAK_RATE" \
+    --duration "$(printf '%02d:%02d:%02d' $((SOAK_SECONDS / 3600)) $((SOAK_SECONDS % 3600 / 60)) $((SOAK_SECONDS % 60)))" \
+    --ads 1000 --advertiser-prefix soak-adv- --verify --verify-timeout 00:02:00 --api-key soak-adv-0=soak-key-0123456789abcdef \
+    --json "$work/soak.json" > "$work/soak.txt" 2>"$work/soak.err" || true
+  wait "$probe_pid" 2>/dev/null || true
+  kill "$rss_pid" 2>/dev/null || true
+  echo "(c) soak:" && cat "$work/soak.txt" && tail -n 1 "$work/soak-freshness.txt"
+  # Memory flat: the median RSS of the soak's last third against that of its middle third, and the maximum.
+  python3 - "$work/soak-rss.txt" <<'PY'
+import statistics, sys
+kb = [int(line.split()[1]) for line in open(sys.argv[1]) if line.strip()]
+third = len(kb) // 3
+if third < 2:
+    print("soak memory: too few samples"); sys.exit()
+mid, last = statistics.median(kb[third:2 * third]) / 1024, statistics.median(kb[2 * third:]) / 1024
+print(f"soak memory: RSS median {mid:.0f} MiB (middle third), {last:.0f} MiB (last third), growth {last - mid:+.0f} MiB, max {max(kb) / 1024:.0f} MiB")
+PY
+fi
 peak_kb=$(awk '/VmHWM/ { print $2 }' "/proc/$LOCAL_PID/status")
 
 printf '\n%-34s %12s %9s %9s %9s\n' "target (wrk, $CONNECTIONS connections, median of $ROUNDS)" "clicks/s" "p50 ms" "p90 ms" "p99 ms"
@@ -117,5 +150,11 @@ for target in nginx bare local; do
 done
 a=$(col nginx 1); b=$(col bare 1); c=$(col local 1)
 awk -v a="$a" -v b="$b" -v c="$c" 'BEGIN { printf "\nratio (c)/(a) = %.2f   ratio (c)/(b) = %.2f\n", c / a, c / b }'
+# The spread of (c)'s rounds: the slowest against the fastest (target >= 0.67).
+printf "%s" "${results[local]}" | awk 'NF { v = $1 + 0; if (min == "" || v < min) min = v; if (v > max) max = v; r = r sprintf(" %.0f", v) }
+  END { printf "(c) rounds:%s   slowest/fastest = %.2f\n", r, min / max }'
+jp99() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["p99Ms"])' "$1" 2>/dev/null || echo nan; }
+awk -v r="$RATE" -v a="$(jp99 "$work/open-loop-nginx.json")" -v c="$(jp99 "$work/open-loop.json")" \
+  'BEGIN { printf "open loop at %s/s: p99 (a) %.1f ms, (c) %.1f ms, ratio (c)/(a) = %.2f (target <= 1.5)\n", r, a, c, c / a }'
 echo "local host peak resident memory: $((peak_kb / 1024)) MiB"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -r); date: $(date -u +%Y-%m-%dT%H:%MZ)"

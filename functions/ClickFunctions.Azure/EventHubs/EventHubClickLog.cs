@@ -140,7 +140,7 @@ public sealed partial class EventHubClickLog : IClickLog, IAsyncDisposable
                     {
                         var pending = clicks[next];
                         var data = new EventData(pending.Body);
-                        data.Properties[WireFormatProperty] = (int)ClickWireFormat.Version1;
+                        data.Properties[WireFormatProperty] = (int)pending.Body[0];
                         if (!batch.TryAdd(data))
                         {
                             if (carried.Count == 0)

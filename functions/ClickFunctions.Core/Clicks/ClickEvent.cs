@@ -15,6 +15,15 @@ public sealed record ClickEvent(
     string TruncatedIp,
     Fingerprint Fingerprint)
 {
+    /// <summary>Breakdown dimensions decided at capture; <see cref="ClickDimensions.Unknown"/> for version-1 events.</summary>
+    public ClickDimensions Dimensions { get; init; } = ClickDimensions.Unknown;
+
+    /// <summary>The referrer dimension: <see cref="ReferrerHost"/>, or <c>direct</c> when the click had none.</summary>
+    public string Referrer => ReferrerHost.Length == 0 ? DirectReferrer : ReferrerHost;
+
+    /// <summary>The referrer value of a click without a (parseable) Referer header.</summary>
+    public const string DirectReferrer = "direct";
+
     public bool IsValid => Reason == ClickReason.Valid;
 
     /// <summary>The UTC minute the click falls in; buckets are half-open [minute, minute + 1 min).</summary>

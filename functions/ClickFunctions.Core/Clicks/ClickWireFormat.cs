@@ -15,33 +15,57 @@ namespace ClickFunctions.Clicks;
 /// 42     ...   five strings, each a LEB128 length then UTF-8 bytes:
 ///              ad id, advertiser id, campaign id, referrer host, truncated IP
 /// </code>
-/// Decoders reject unknown versions, unknown reasons, short or trailing bytes with <see cref="FormatException"/>.
+/// Version 2 (what <see cref="Encode(ClickEvent)"/> writes) is version 1 with byte 0 = 2, followed by the
+/// <see cref="ClickDimensions"/>: device, os and browser as one byte each (index into the code lists), country as two
+/// ASCII letters (two zero bytes for <c>unknown</c>), then four strings: publisher, placement, creative, sub id.
+/// Decoders read both; they reject unknown versions, unknown reasons or codes, short or trailing bytes with
+/// <see cref="FormatException"/>.
 /// </summary>
 public static class ClickWireFormat
 {
     public const byte Version1 = 1;
+
+    /// <summary>Version 1 plus the breakdown dimensions (issue 14).</summary>
+    public const byte Version2 = 2;
+
+    /// <summary>The version <see cref="Encode(ClickEvent)"/> writes.</summary>
+    public const byte CurrentVersion = Version2;
+
     private const int FixedSize = 42;
+    private const int DimensionBytes = 5;
     private const int MaxStringBytes = 1024;
 
     public static int MaxSize(ClickEvent click)
     {
         ArgumentNullException.ThrowIfNull(click);
-        return FixedSize + 5 * 5 + Encoding.UTF8.GetMaxByteCount(
-            click.AdId.Length + click.AdvertiserId.Length + click.CampaignId.Length + click.ReferrerHost.Length + click.TruncatedIp.Length);
+        var d = click.Dimensions;
+        return FixedSize + DimensionBytes + 9 * 5 + Encoding.UTF8.GetMaxByteCount(
+            click.AdId.Length + click.AdvertiserId.Length + click.CampaignId.Length + click.ReferrerHost.Length + click.TruncatedIp.Length
+            + d.Publisher.Length + d.Placement.Length + d.Creative.Length + d.SubId.Length);
     }
 
-    public static byte[] Encode(ClickEvent click)
+    /// <summary>Encodes in the <see cref="CurrentVersion"/>.</summary>
+    public static byte[] Encode(ClickEvent click) => Encode(click, CurrentVersion);
+
+    /// <summary>Encodes in <paramref name="version"/> (1 drops the dimensions: kept for tests of mixed logs).</summary>
+    public static byte[] Encode(ClickEvent click, byte version)
     {
         var buffer = new byte[MaxSize(click)];
-        int written = Encode(click, buffer);
+        int written = Encode(click, buffer, version);
         return buffer.AsSpan(0, written).ToArray();
     }
 
     /// <summary>Writes the event into <paramref name="destination"/> (at least <see cref="MaxSize"/> bytes) and returns the length.</summary>
-    public static int Encode(ClickEvent click, Span<byte> destination)
+    public static int Encode(ClickEvent click, Span<byte> destination) => Encode(click, destination, CurrentVersion);
+
+    public static int Encode(ClickEvent click, Span<byte> destination, byte version)
     {
         ArgumentNullException.ThrowIfNull(click);
-        destination[0] = Version1;
+        if (version is not (Version1 or Version2))
+        {
+            throw new ArgumentOutOfRangeException(nameof(version), version, "Only click wire format versions 1 and 2 can be written.");
+        }
+        destination[0] = version;
         destination[1] = (byte)click.Reason;
         click.ClickId.Write(destination[2..]);
         BinaryPrimitives.WriteInt64LittleEndian(destination[18..], click.Timestamp.ToUnixTimeMilliseconds());
@@ -52,6 +76,24 @@ public static class ClickWireFormat
         offset += WriteString(click.CampaignId, destination[offset..]);
         offset += WriteString(click.ReferrerHost, destination[offset..]);
         offset += WriteString(click.TruncatedIp, destination[offset..]);
+        if (version == Version1)
+        {
+            return offset;
+        }
+        var d = click.Dimensions;
+        destination[offset++] = Code(ClickDimensions.Devices, d.Device, "device");
+        destination[offset++] = Code(ClickDimensions.OperatingSystems, d.Os, "os");
+        destination[offset++] = Code(ClickDimensions.Browsers, d.Browser, "browser");
+        if (!ClickDimensions.IsValidCountry(d.Country))
+        {
+            throw new ArgumentException($"Country '{d.Country}' is neither 'unknown' nor two upper-case letters.", nameof(click));
+        }
+        destination[offset++] = d.Country == ClickDimensions.UnknownCountry ? (byte)0 : (byte)d.Country[0];
+        destination[offset++] = d.Country == ClickDimensions.UnknownCountry ? (byte)0 : (byte)d.Country[1];
+        offset += WriteString(d.Publisher, destination[offset..]);
+        offset += WriteString(d.Placement, destination[offset..]);
+        offset += WriteString(d.Creative, destination[offset..]);
+        offset += WriteString(d.SubId, destination[offset..]);
         return offset;
     }
 
@@ -64,9 +106,10 @@ public static class ClickWireFormat
         {
             throw new FormatException($"A click event needs at least {FixedSize} bytes; got {source.Length}.");
         }
-        if (source[0] != Version1)
+        byte version = source[0];
+        if (version is not (Version1 or Version2))
         {
-            throw new FormatException($"Unknown click wire format version {source[0]}.");
+            throw new FormatException($"Unknown click wire format version {version}: this reader knows versions {Version1} and {Version2}.");
         }
         if (!ClickReasons.IsDefined(source[1]))
         {
@@ -86,6 +129,24 @@ public static class ClickWireFormat
         string campaignId = ReadString(source, ref offset, strings);
         string referrer = ReadString(source, ref offset, strings);
         string ip = ReadString(source, ref offset, strings);
+        var dimensions = ClickDimensions.Unknown;
+        if (version == Version2)
+        {
+            if (source.Length - offset < DimensionBytes)
+            {
+                throw new FormatException("Truncated dimensions in a version 2 click event.");
+            }
+            string device = ReadCode(ClickDimensions.Devices, source[offset++], "device");
+            string os = ReadCode(ClickDimensions.OperatingSystems, source[offset++], "os");
+            string browser = ReadCode(ClickDimensions.Browsers, source[offset++], "browser");
+            string country = ReadCountry(source[offset], source[offset + 1]);
+            offset += 2;
+            string publisher = ReadString(source, ref offset, strings);
+            string placement = ReadString(source, ref offset, strings);
+            string creative = ReadString(source, ref offset, strings);
+            string subId = ReadString(source, ref offset, strings);
+            dimensions = new ClickDimensions(country, device, os, browser, publisher, placement, creative, subId);
+        }
         if (offset != source.Length)
         {
             throw new FormatException($"{source.Length - offset} trailing bytes after the click event.");
@@ -94,7 +155,50 @@ public static class ClickWireFormat
         {
             throw new FormatException("A click event needs an ad id and an advertiser id.");
         }
-        return new ClickEvent(id, DateTimeOffset.FromUnixTimeMilliseconds(millis), adId, advertiserId, campaignId, reason, referrer, ip, fingerprint);
+        return new ClickEvent(id, DateTimeOffset.FromUnixTimeMilliseconds(millis), adId, advertiserId, campaignId, reason, referrer, ip, fingerprint)
+        {
+            Dimensions = dimensions,
+        };
+    }
+
+    private static byte Code(IReadOnlyList<string> codes, string value, string dimension)
+    {
+        for (int i = 0; i < codes.Count; i++)
+        {
+            if (string.Equals(codes[i], value, StringComparison.Ordinal))
+            {
+                return (byte)i;
+            }
+        }
+        throw new ArgumentException($"'{value}' is not a {dimension} code.", nameof(value));
+    }
+
+    private static string ReadCode(IReadOnlyList<string> codes, byte value, string dimension) =>
+        value < codes.Count ? codes[value] : throw new FormatException($"Unknown {dimension} code {value}.");
+
+    private static readonly string[] Countries = BuildCountries();
+
+    private static string[] BuildCountries()
+    {
+        var all = new string[26 * 26];
+        for (int i = 0; i < all.Length; i++)
+        {
+            all[i] = string.Concat((char)('A' + i / 26), (char)('A' + i % 26));
+        }
+        return all;
+    }
+
+    private static string ReadCountry(byte first, byte second)
+    {
+        if (first == 0 && second == 0)
+        {
+            return ClickDimensions.UnknownCountry;
+        }
+        if (first is < (byte)'A' or > (byte)'Z' || second is < (byte)'A' or > (byte)'Z')
+        {
+            throw new FormatException($"Country bytes {first},{second} are neither two upper-case letters nor unknown.");
+        }
+        return Countries[(first - 'A') * 26 + (second - 'A')];
     }
 
     private static int WriteString(string value, Span<byte> destination)

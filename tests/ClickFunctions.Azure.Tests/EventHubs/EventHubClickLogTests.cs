@@ -79,7 +79,7 @@ public sealed class EventHubClickLogTests
         await log.AppendAsync(click, TestContext.Current.CancellationToken);
         var data = Assert.Single(Assert.Single(producer.Sent).Events);
         Assert.Equal(click, ClickWireFormat.Decode(data.EventBody.ToArray()));
-        Assert.Equal(1, data.Properties[EventHubClickLog.WireFormatProperty]);
+        Assert.Equal((int)ClickWireFormat.CurrentVersion, data.Properties[EventHubClickLog.WireFormatProperty]);
     }
 
     [Fact]

@@ -35,3 +35,68 @@ public class ClickClassifierTests
         Assert.Equal("bot_user_agent", ClickReason.BotUserAgent.Code());
     }
 }
+
+public class CrawlerPatternListTests
+{
+    private static ClickReason Classify(string agent) => ClickClassifier.Classify(new ClickRequest("GET", agent, null, null, null));
+
+    [Theory]
+    // Issue 14: the hand-kept substrings "bot" counted these phones as bots.
+    [InlineData("Mozilla/5.0 (Linux; Android 9; CUBOT_P20) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/79.0.3945.136 Mobile Safari/537.36")]
+    [InlineData("Mozilla/5.0 (Linux; Android 8.1.0; M bot 60 Build/OPM2.171019.012) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/70.0.3538.110 Mobile Safari/537.36")]
+    [InlineData("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1")]
+    [InlineData("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36 Edg/124.0.0.0")]
+    public void Phones_and_browsers_are_not_bots(string agent) => Assert.Equal(ClickReason.Valid, Classify(agent));
+
+    [Theory]
+    // The substrings let BrandVerity's crawler through (an instance from the list's own test data).
+    [InlineData("Mozilla/5.0 (Macintosh; Intel Mac OS X 10.10; rv:41.0) Gecko/20100101 Firefox/55.0 BrandVerity/1.0 (http://www.brandverity.com/why-is-brandverity-visiting-me)")]
+    [InlineData("Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)")]
+    [InlineData("Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)")]
+    [InlineData("Go-http-client/1.1")]
+    public void Crawlers_from_the_list_are_bots(string agent) => Assert.Equal(ClickReason.BotUserAgent, Classify(agent));
+
+    [Fact]
+    public void Every_instance_in_the_list_is_recognised_and_previews_keep_their_own_reason()
+    {
+        // The embedded list is the npm package's file; each entry's instances are real user agents of that crawler.
+        using var stream = typeof(CrawlerPatterns).Assembly.GetManifestResourceStream(CrawlerPatterns.ResourceName)!;
+        using var document = System.Text.Json.JsonDocument.Parse(stream);
+        int instances = 0;
+        foreach (var entry in document.RootElement.EnumerateArray())
+        {
+            bool preview = entry.TryGetProperty("tags", out var tags) && tags.EnumerateArray().Any(t => t.GetString() == "social-preview");
+            if (!entry.TryGetProperty("instances", out var list))
+            {
+                continue;
+            }
+            foreach (var instance in list.EnumerateArray())
+            {
+                string agent = instance.GetString()!;
+                if (agent.Length == 0)
+                {
+                    continue;
+                }
+                instances++;
+                var reason = Classify(agent);
+                Assert.True(reason is ClickReason.BotUserAgent or ClickReason.LinkPreview, $"{agent} was {reason}");
+                if (preview)
+                {
+                    // A preview agent can also match a non-preview pattern; the preview reason wins.
+                    Assert.Equal(ClickReason.LinkPreview, reason);
+                }
+            }
+        }
+        Assert.True(CrawlerPatterns.Count > 1000, $"only {CrawlerPatterns.Count} patterns embedded");
+        Assert.True(instances > 1000, $"only {instances} instances checked");
+    }
+
+    [Fact]
+    public void A_hostile_user_agent_is_matched_in_linear_time_and_cut_at_the_limit()
+    {
+        // NonBacktracking: no pattern can backtrack exponentially; a very long agent is cut, not rejected.
+        string agent = "Mozilla/5.0 " + new string('a', 100_000) + " Googlebot/2.1";
+        Assert.Equal(ClickReason.Valid, Classify(agent)); // the bot token sits past the 2048-character cut
+        Assert.Equal(ClickReason.BotUserAgent, Classify("Googlebot/2.1 " + new string('a', 100_000)));
+    }
+}

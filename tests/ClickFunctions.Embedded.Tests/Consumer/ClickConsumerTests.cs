@@ -122,7 +122,7 @@ public sealed class ClickConsumerTests : IDisposable
         var logOptions = new LocalLogOptions { Directory = Path.Combine(_directory, "log"), Partitions = 3 };
         int partition = LocalClickLog.PartitionOf("ad-1", logOptions.Partitions);
         var newer = ClickWireFormat.Encode(Click("ad-1", "from-the-future"));
-        newer[0] = ClickWireFormat.Version1 + 1;
+        newer[0] = ClickWireFormat.CurrentVersion + 1;
         using (var log = new LocalClickLog(logOptions, TimeProvider.System, NullLoggerFactory.Instance))
         {
             await log.AppendRawAsync(partition, newer, ct);
