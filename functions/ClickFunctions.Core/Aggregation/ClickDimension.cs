@@ -66,16 +66,25 @@ public static class DimensionCodes
         return false;
     }
 
+    private static string OrNone(string value) => string.IsNullOrEmpty(value) ? None : value;
+
     /// <summary>The click's value in <paramref name="dimension"/>, as counted (never empty).</summary>
     public static string ValueOf(ClickEvent click, ClickDimension dimension)
     {
         ArgumentNullException.ThrowIfNull(click);
+        var d = click.Dimensions;
         return dimension switch
         {
+            ClickDimension.Country => d.Country,
+            ClickDimension.Device => d.Device,
+            ClickDimension.Os => d.Os,
+            ClickDimension.Browser => d.Browser,
             ClickDimension.Referrer => string.IsNullOrEmpty(click.ReferrerHost) ? Direct : click.ReferrerHost,
-            ClickDimension.Country => "unknown",
-            ClickDimension.Device or ClickDimension.Os or ClickDimension.Browser => "other",
-            _ => None,
+            ClickDimension.Publisher => OrNone(d.Publisher),
+            ClickDimension.Placement => OrNone(d.Placement),
+            ClickDimension.Creative => OrNone(d.Creative),
+            ClickDimension.SubId => OrNone(d.SubId),
+            _ => throw new ArgumentOutOfRangeException(nameof(dimension)),
         };
     }
 }

@@ -26,3 +26,6 @@ public interface IClickQueries
     /// <summary>The advertiser's ads with any click in the range and their totals, ordered by <see cref="AdvertiserAds.Order"/>.</summary>
     ValueTask<AdvertiserAds> ListAdsAsync(AdvertiserAdsQuery query, CancellationToken cancellationToken);
 }
+
+/// <summary>The store behind this host cannot answer this kind of query (yet); the API answers 501 with the message.</summary>
+public sealed class QueryNotAvailableException(string message) : NotSupportedException(message);

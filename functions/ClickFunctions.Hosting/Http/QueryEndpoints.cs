@@ -80,7 +80,15 @@ public static partial class QueryEndpoints
             return BadRequest(problem);
         }
         long started = Stopwatch.GetTimestamp();
-        var clicks = await request.Queries.GetAdClicksAsync(query, request.CancellationToken).ConfigureAwait(false);
+        AdClicks? clicks;
+        try
+        {
+            clicks = await request.Queries.GetAdClicksAsync(query, request.CancellationToken).ConfigureAwait(false);
+        }
+        catch (QueryNotAvailableException e)
+        {
+            return NotAvailable(e.Message);
+        }
         Log.AdQueried(request.Loggers.CreateLogger(typeof(QueryEndpoints)), advertiserId, request.AdId, query.Granularity.Code(), clicks?.Buckets.Count ?? -1, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return clicks is null ? NotFound() : TypedResults.Ok(clicks);
     }
@@ -108,8 +116,7 @@ public static partial class QueryEndpoints
         {
             return BadRequest(problem);
         }
-        var breakdown = await request.Queries.GetBreakdownAsync(query, request.CancellationToken).ConfigureAwait(false);
-        return breakdown is null ? NotFound() : TypedResults.Ok(breakdown);
+        return await BreakdownAsync(request.Queries, query, request.CancellationToken).ConfigureAwait(false);
     }
 
     public static async Task<Results<Ok<Breakdown>, ProblemHttpResult>> GetAdvertiserBreakdownAsync([AsParameters] AdvertiserBreakdownRequest request)
@@ -124,9 +131,24 @@ public static partial class QueryEndpoints
         {
             return BadRequest(problem);
         }
-        var breakdown = await request.Queries.GetBreakdownAsync(query, request.CancellationToken).ConfigureAwait(false);
-        return breakdown is null ? NotFound() : TypedResults.Ok(breakdown);
+        return await BreakdownAsync(request.Queries, query, request.CancellationToken).ConfigureAwait(false);
     }
+
+    private static async Task<Results<Ok<Breakdown>, ProblemHttpResult>> BreakdownAsync(IClickQueries queries, BreakdownQuery query, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var breakdown = await queries.GetBreakdownAsync(query, cancellationToken).ConfigureAwait(false);
+            return breakdown is null ? NotFound() : TypedResults.Ok(breakdown);
+        }
+        catch (QueryNotAvailableException e)
+        {
+            return NotAvailable(e.Message);
+        }
+    }
+
+    private static ProblemHttpResult NotAvailable(string detail) =>
+        TypedResults.Problem(detail: detail, statusCode: StatusCodes.Status501NotImplemented, title: "Not available");
 
     /// <summary>The advertiser's configured time zone (<c>Advertisers:&lt;id&gt;:TimeZone</c>), or null (UTC).</summary>
     private static string? ConfiguredZone(HttpContext context, string advertiserId)
