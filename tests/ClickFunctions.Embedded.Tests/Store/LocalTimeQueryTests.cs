@@ -32,7 +32,7 @@ public sealed class LocalTimeQueryTests : IDisposable
             if unit == "day":
                 start = datetime(local.year, local.month, local.day, tzinfo=zone).astimezone(timezone.utc)
             else:
-                start = utc.replace(second=0, microsecond=0)
+                start = utc.replace(minute=utc.minute - utc.minute % 15, second=0, microsecond=0)
                 while start.astimezone(zone).minute != 0:
                     start -= timedelta(minutes=15)
             counts[start] = counts.get(start, 0) + 1
