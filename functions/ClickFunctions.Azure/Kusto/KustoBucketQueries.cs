@@ -6,12 +6,19 @@ namespace ClickFunctions.Azure.Kusto;
 /// <summary>
 /// The query API reads ADX through the embedded Kusto/*.kql with typed query parameters.
 /// Every query is scoped to the authenticated advertiser (the app's identity sees all rows; it filters itself).
+/// Not yet in this shape (issue 14): time zones other than UTC, week and month buckets, the split of invalid clicks
+/// by reason and breakdowns; those requests are refused with <see cref="QueryNotAvailableException"/> (the API
+/// answers 501), never answered with partial numbers.
 /// </summary>
 public sealed class KustoBucketQueries(KustoClient kusto) : IClickQueries
 {
     public async ValueTask<AdClicks?> GetAdClicksAsync(AdClicksQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
+        if (query.TimeZone != TimeZoneInfo.Utc || !query.Granularity.IsRollup())
+        {
+            throw new QueryNotAvailableException("Time zones other than UTC and week or month buckets are not available from the Azure shape yet.");
+        }
         var segment = QueryPlanner.ForBuckets(query);
         var table = await kusto.QueryAsync(KustoQueries.AdClicks, new Dictionary<string, KustoParameter>(StringComparer.Ordinal)
         {
@@ -40,8 +47,19 @@ public sealed class KustoBucketQueries(KustoClient kusto) : IClickQueries
                 buckets.Add(bucket);
             }
         }
-        return known ? AdClicks.Create(query, buckets) : null;
+        if (!known)
+        {
+            return null;
+        }
+        // The ADX rollups keep no split by reason yet: invalidByReason is left empty ({}) rather than invented.
+        var unsplit = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        buckets = [.. buckets.Select(b => b with { InvalidByReason = unsplit })];
+        var total = new ClickTotals(buckets.Sum(b => b.Clicks), buckets.Sum(b => b.InvalidClicks)) { InvalidByReason = unsplit };
+        return new AdClicks(query.AdId, query.AdvertiserId, query.Granularity.Code(), "UTC", query.Range.From, query.Range.To, null, total, buckets);
     }
+
+    public ValueTask<Breakdown?> GetBreakdownAsync(BreakdownQuery query, CancellationToken cancellationToken) =>
+        throw new QueryNotAvailableException("Breakdowns are not available from the Azure shape yet.");
 
     public async ValueTask<AdvertiserAds> ListAdsAsync(AdvertiserAdsQuery query, CancellationToken cancellationToken)
     {

@@ -112,7 +112,7 @@ public sealed class AggregationStep(IClaimStore claims, FloodRule? flood = null)
                     counts = new BucketCounts();
                     result.Buckets.Add(key, counts);
                 }
-                counts.Add(reason);
+                counts.Add(reason, click);
             }
             }
             finally

@@ -45,6 +45,43 @@ public sealed class BucketCounts
         {
             InvalidByReason[i] += other.InvalidByReason[i];
         }
+        if (other.Dimensions is { } dimensions)
+        {
+            foreach (var (key, count) in dimensions)
+            {
+                AddDimension(key.Dimension, key.Value, count.Clicks, count.InvalidClicks);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The bucket's clicks by dimension value (valid and invalid), or null when nothing recorded them (a correction
+    /// delta, a bucket read back from a store). The embedded store rolls these into its dimension tables.
+    /// </summary>
+    public Dictionary<(ClickDimension Dimension, string Value), DimensionCount>? Dimensions { get; private set; }
+
+    /// <summary>Counts one click under <paramref name="reason"/> and under each of its dimension values.</summary>
+    public void Add(ClickReason reason, ClickEvent click)
+    {
+        ArgumentNullException.ThrowIfNull(click);
+        Add(reason);
+        Dimensions ??= [];
+        foreach (var dimension in DimensionCodes.All)
+        {
+            AddDimension(dimension, DimensionCodes.ValueOf(click, dimension), reason == ClickReason.Valid ? 1 : 0, reason == ClickReason.Valid ? 0 : 1);
+        }
+    }
+
+    public void AddDimension(ClickDimension dimension, string value, long clicks, long invalidClicks)
+    {
+        Dimensions ??= [];
+        if (!Dimensions.TryGetValue((dimension, value), out var count))
+        {
+            count = new DimensionCount();
+            Dimensions.Add((dimension, value), count);
+        }
+        count.Clicks += clicks;
+        count.InvalidClicks += invalidClicks;
     }
 
     public bool IsZero => Clicks == 0 && Array.TrueForAll(InvalidByReason, n => n == 0);

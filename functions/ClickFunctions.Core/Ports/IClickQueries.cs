@@ -17,6 +17,15 @@ public interface IClickQueries
     /// </summary>
     ValueTask<AdClicks?> GetAdClicksAsync(AdClicksQuery query, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The breakdown of one ad (<c>query.AdId</c>) or of the whole advertiser by a dimension, ad or campaign;
+    /// <see langword="null"/> when the advertiser has no such ad (404 as above).
+    /// </summary>
+    ValueTask<Breakdown?> GetBreakdownAsync(BreakdownQuery query, CancellationToken cancellationToken);
+
     /// <summary>The advertiser's ads with any click in the range and their totals, ordered by <see cref="AdvertiserAds.Order"/>.</summary>
     ValueTask<AdvertiserAds> ListAdsAsync(AdvertiserAdsQuery query, CancellationToken cancellationToken);
 }
+
+/// <summary>The store behind this host cannot answer this kind of query (yet); the API answers 501 with the message.</summary>
+public sealed class QueryNotAvailableException(string message) : NotSupportedException(message);

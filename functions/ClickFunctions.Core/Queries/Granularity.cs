@@ -1,11 +1,16 @@
 namespace ClickFunctions.Queries;
 
-/// <summary>The bucket sizes advertisers can ask for; each has its own rollup table (minute, hour, day).</summary>
+/// <summary>
+/// The bucket sizes advertisers can ask for. Minute, hour and day each have their own UTC rollup table (their values
+/// index the stores' rollup lists); week (from Monday) and month are local calendar buckets summed from those rollups.
+/// </summary>
 public enum Granularity
 {
     Minute,
     Hour,
     Day,
+    Week,
+    Month,
 }
 
 public static class Granularities
@@ -18,9 +23,15 @@ public static class Granularities
         Granularity.Minute => "minute",
         Granularity.Hour => "hour",
         Granularity.Day => "day",
+        Granularity.Week => "week",
+        Granularity.Month => "month",
         _ => throw new ArgumentOutOfRangeException(nameof(granularity)),
     };
 
+    /// <summary>Whether this granularity has a UTC rollup of its own (minute, hour, day).</summary>
+    public static bool IsRollup(this Granularity granularity) => granularity <= Granularity.Day;
+
+    /// <summary>The length of a UTC bucket of a rollup granularity (weeks and months have no fixed length).</summary>
     public static TimeSpan Step(this Granularity granularity) => granularity switch
     {
         Granularity.Minute => TimeSpan.FromMinutes(1),
@@ -37,7 +48,7 @@ public static class Granularities
     {
         Granularity.Minute => TimeSpan.FromDays(7),
         Granularity.Hour => TimeSpan.FromDays(366),
-        Granularity.Day => TimeSpan.FromDays(3653),
+        Granularity.Day or Granularity.Week or Granularity.Month => TimeSpan.FromDays(3653),
         _ => throw new ArgumentOutOfRangeException(nameof(granularity)),
     };
 
@@ -53,6 +64,12 @@ public static class Granularities
                 return true;
             case "day":
                 granularity = Granularity.Day;
+                return true;
+            case "week":
+                granularity = Granularity.Week;
+                return true;
+            case "month":
+                granularity = Granularity.Month;
                 return true;
             default:
                 granularity = default;

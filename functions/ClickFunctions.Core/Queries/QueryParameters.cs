@@ -1,3 +1,4 @@
+using ClickFunctions.Aggregation;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using ClickFunctions.Signing;
@@ -6,8 +7,10 @@ namespace ClickFunctions.Queries;
 
 /// <summary>
 /// Turns the query string of the two query endpoints into a validated query, or a short problem saying what is
-/// wrong (the HTTP layer answers 400 with it). Times are ISO-8601 in UTC (<c>2026-11-29T04:00:00Z</c>; a time
-/// without an offset is taken as UTC, any other offset is refused); <c>from</c> is inclusive, <c>to</c> exclusive.
+/// wrong (the HTTP layer answers 400 with it). Times are ISO-8601; without <c>tz</c> (and no configured zone) they
+/// are UTC (<c>2026-11-29T04:00:00Z</c>; a time without an offset is taken as UTC, any other offset is refused). With a
+/// zone, a date or a time without offset is local wall-clock time in that zone, and an explicit offset must be
+/// <c>Z</c> or the zone's own offset at that instant. <c>from</c> is inclusive, <c>to</c> exclusive.
 /// </summary>
 public static class QueryParameters
 {
@@ -30,6 +33,22 @@ public static class QueryParameters
         string? granularity,
         [NotNullWhen(true)] out AdClicksQuery? query,
         [NotNullWhen(false)] out string? problem)
+        => TryAdClicks(advertiserId, adId, from, to, granularity, null, null, out query, out problem);
+
+    /// <summary>
+    /// <paramref name="tz"/> is the request's <c>tz</c>; <paramref name="defaultZone"/> the advertiser's configured
+    /// zone (null: UTC), used when the request names none.
+    /// </summary>
+    public static bool TryAdClicks(
+        string advertiserId,
+        string? adId,
+        string? from,
+        string? to,
+        string? granularity,
+        string? tz,
+        string? defaultZone,
+        [NotNullWhen(true)] out AdClicksQuery? query,
+        [NotNullWhen(false)] out string? problem)
     {
         query = null;
         if (!ClickUrlFields.IsValidId(adId))
@@ -39,19 +58,23 @@ public static class QueryParameters
         }
         if (granularity is null)
         {
-            problem = "granularity is required: minute, hour or day";
+            problem = "granularity is required: minute, hour, day, week or month";
             return false;
         }
         if (!Granularities.TryParse(granularity, out var g))
         {
-            problem = $"granularity must be minute, hour or day, not '{Truncate(granularity)}'";
+            problem = $"granularity must be minute, hour, day, week or month, not '{Truncate(granularity)}'";
             return false;
         }
-        if (!TryRange(from, to, g, g.MaxRange(), out var range, out problem))
+        if (!TryZone(tz, defaultZone, out var zone, out problem))
         {
             return false;
         }
-        query = new AdClicksQuery(advertiserId, adId!, g, range);
+        if (!TryLocalRange(from, to, zone, g, g.MaxRange(), out var range, out problem))
+        {
+            return false;
+        }
+        query = new AdClicksQuery(advertiserId, adId!, g, range, zone);
         return true;
     }
 
@@ -70,6 +93,195 @@ public static class QueryParameters
         query = new AdvertiserAdsQuery(advertiserId, range);
         return true;
     }
+
+    /// <summary>The widest range a breakdown accepts.</summary>
+    public static readonly TimeSpan MaxBreakdownRange = TimeSpan.FromDays(3653);
+
+    /// <summary>
+    /// The breakdown endpoints: <paramref name="adId"/> null for the advertiser's. from/to are whole quarter hours
+    /// (the dimension rollups' finest bucket; every local hour in every zone in use is one) in the zone.
+    /// </summary>
+    public static bool TryBreakdown(
+        string advertiserId,
+        string? adId,
+        string? by,
+        string? from,
+        string? to,
+        string? tz,
+        string? limit,
+        string? defaultZone,
+        [NotNullWhen(true)] out BreakdownQuery? query,
+        [NotNullWhen(false)] out string? problem)
+    {
+        query = null;
+        if (adId is not null && !ClickUrlFields.IsValidId(adId))
+        {
+            problem = "adId must be 1-64 characters of A-Z a-z 0-9 . _ ~ -";
+            return false;
+        }
+        string dimensions = string.Join(", ", Aggregation.DimensionCodes.All.Select(d => d.Code())) + (adId is null ? ", ad, campaign" : "");
+        if (string.IsNullOrEmpty(by))
+        {
+            problem = $"by is required: one of {dimensions}";
+            return false;
+        }
+        Aggregation.ClickDimension? dimension = null;
+        if (Aggregation.DimensionCodes.TryParse(by, out var d))
+        {
+            dimension = d;
+        }
+        else if (adId is not null || (by != BreakdownQuery.Ad && by != BreakdownQuery.Campaign))
+        {
+            problem = $"by must be one of {dimensions}, not '{Truncate(by)}'";
+            return false;
+        }
+        int rowLimit = BreakdownQuery.DefaultLimit;
+        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out rowLimit) || rowLimit < 1 || rowLimit > BreakdownQuery.MaxLimit))
+        {
+            problem = $"limit must be a whole number from 1 to {BreakdownQuery.MaxLimit}, not '{Truncate(limit)}'";
+            return false;
+        }
+        if (!TryZone(tz, defaultZone, out var zone, out problem))
+        {
+            return false;
+        }
+        if (!TryZonedRange(from, to, zone, out var range, out problem))
+        {
+            return false;
+        }
+        query = new BreakdownQuery(advertiserId, adId, by, dimension, range, zone, rowLimit);
+        return true;
+    }
+
+    private static bool TryZonedRange(string? fromText, string? toText, TimeZoneInfo zone, out TimeRange range, [NotNullWhen(false)] out string? problem)
+    {
+        range = default;
+        if (!TryZonedInstant("from", fromText, zone, out var from, out problem) || !TryZonedInstant("to", toText, zone, out var to, out problem))
+        {
+            return false;
+        }
+        if (from >= to)
+        {
+            problem = "from must be before to (from is inclusive, to exclusive)";
+            return false;
+        }
+        foreach (var (name, instant) in new[] { ("from", from), ("to", to) })
+        {
+            if (instant.UtcTicks % (15 * TimeSpan.TicksPerMinute) != 0)
+            {
+                problem = $"{name} must be a whole quarter hour (e.g. {OffsetTimeJsonConverter.Format(LocalCalendar.InZone(zone, Clicks.TimeBuckets.Floor(instant, 15 * TimeSpan.TicksPerMinute)))})";
+                return false;
+            }
+        }
+        if (to - from > MaxBreakdownRange)
+        {
+            problem = $"the range is too large for a breakdown: at most {MaxBreakdownRange.TotalDays:0} days";
+            return false;
+        }
+        range = new TimeRange(from, to);
+        problem = null;
+        return true;
+    }
+
+    /// <summary>The zone a request asks for: <paramref name="tz"/>, else the configured default, else UTC; unknown ids are a problem.</summary>
+    public static bool TryZone(string? tz, string? defaultZone, [NotNullWhen(true)] out TimeZoneInfo? zone, [NotNullWhen(false)] out string? problem)
+    {
+        string? id = tz ?? defaultZone;
+        if (id is null)
+        {
+            zone = TimeZoneInfo.Utc;
+            problem = null;
+            return true;
+        }
+        zone = LocalCalendar.FindZone(id);
+        if (zone is null)
+        {
+            problem = tz is null
+                ? $"the time zone configured for this advertiser, '{Truncate(id)}', is not an IANA time zone this host knows; pass tz= explicitly"
+                : $"tz must be an IANA time zone such as America/New_York or UTC, not '{Truncate(id)}'";
+            return false;
+        }
+        problem = null;
+        return true;
+    }
+
+    /// <summary>
+    /// A range whose ends are bucket boundaries of <paramref name="granularity"/> in <paramref name="zone"/> (for UTC,
+    /// exactly the old rules).
+    /// </summary>
+    public static bool TryLocalRange(string? fromText, string? toText, TimeZoneInfo zone, Granularity granularity, TimeSpan maxRange, out TimeRange range, [NotNullWhen(false)] out string? problem)
+    {
+        ArgumentNullException.ThrowIfNull(zone);
+        range = default;
+        if (zone == TimeZoneInfo.Utc && granularity.IsRollup())
+        {
+            return TryRange(fromText, toText, granularity, maxRange, out range, out problem);
+        }
+        if (!TryZonedInstant("from", fromText, zone, out var from, out problem) || !TryZonedInstant("to", toText, zone, out var to, out problem))
+        {
+            return false;
+        }
+        if (from >= to)
+        {
+            problem = "from must be before to (from is inclusive, to exclusive)";
+            return false;
+        }
+        string unit = granularity.Code();
+        foreach (var (name, instant) in new[] { ("from", from), ("to", to) })
+        {
+            if (!LocalCalendar.IsBoundary(zone, granularity, instant))
+            {
+                problem = $"{name} must start a {unit} in {zone.Id} for granularity={unit} (e.g. {OffsetTimeJsonConverter.Format(LocalCalendar.InZone(zone, LocalCalendar.Floor(zone, granularity, instant)))})";
+                return false;
+            }
+        }
+        if (to - from > maxRange + TimeSpan.FromDays(1))
+        {
+            problem = string.Create(CultureInfo.InvariantCulture,
+                $"the range from {OffsetTimeJsonConverter.Format(LocalCalendar.InZone(zone, from))} to {OffsetTimeJsonConverter.Format(LocalCalendar.InZone(zone, to))} is too large for granularity={unit}: at most {maxRange.TotalDays:0} days; use a coarser granularity or a shorter range");
+            return false;
+        }
+        range = new TimeRange(from, to);
+        problem = null;
+        return true;
+    }
+
+    private static bool TryZonedInstant(string name, string? text, TimeZoneInfo zone, out DateTimeOffset instant, [NotNullWhen(false)] out string? problem)
+    {
+        instant = default;
+        if (string.IsNullOrEmpty(text))
+        {
+            problem = $"{name} is required (a local date or time in {zone.Id}, e.g. 2026-11-29 or 2026-11-29T00:00:00)";
+            return false;
+        }
+        bool hasOffset = text.Length > 10 && (text.EndsWith('Z') || text.EndsWith('z') || text[^6] is '+' or '-');
+        if (hasOffset)
+        {
+            if (!DateTimeOffset.TryParseExact(text, Formats, CultureInfo.InvariantCulture, DateTimeStyles.None, out instant))
+            {
+                problem = $"{name} must be an ISO-8601 time such as 2026-11-29T00:00:00 or 2026-11-29T00:00:00{OffsetTimeJsonConverter.Format(LocalCalendar.InZone(zone, DateTimeOffset.UtcNow))[19..]}, not '{Truncate(text)}'";
+                return false;
+            }
+            if (instant.Offset != TimeSpan.Zero && instant.Offset != zone.GetUtcOffset(instant))
+            {
+                problem = $"{name} carries offset {Offset(instant.Offset)}, but {zone.Id} is at {Offset(zone.GetUtcOffset(instant))} then; give a local time without offset, the zone's offset, or Z";
+                return false;
+            }
+            instant = instant.ToUniversalTime();
+            problem = null;
+            return true;
+        }
+        if (!DateTime.TryParseExact(text, Formats, CultureInfo.InvariantCulture, DateTimeStyles.None, out var local))
+        {
+            problem = $"{name} must be a local date or time in {zone.Id} such as 2026-11-29 or 2026-11-29T00:00:00, not '{Truncate(text)}'";
+            return false;
+        }
+        instant = LocalCalendar.StartOfLocal(zone, local);
+        problem = null;
+        return true;
+    }
+
+    private static string Offset(TimeSpan offset) => (offset < TimeSpan.Zero ? "-" : "+") + offset.ToString("hh\\:mm", CultureInfo.InvariantCulture);
 
     private static bool TryRange(string? fromText, string? toText, Granularity granularity, TimeSpan maxRange, out TimeRange range, [NotNullWhen(false)] out string? problem)
     {

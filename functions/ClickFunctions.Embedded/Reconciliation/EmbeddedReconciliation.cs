@@ -9,9 +9,11 @@ namespace ClickFunctions.Embedded.Reconciliation;
 /// store, then the JSON report in the data directory and a one-line summary in the log. Used by the host's
 /// periodic run and by the <c>reconcile</c> command. With <paramref name="retained"/> (the host and the command wire
 /// it) a window reaching before what retention kept is refused with its reason, a successful run moves the store's
-/// <c>reconciled_through</c> mark, and the periodic run catches up from that mark after downtime.
+/// <c>reconciled_through</c> mark, and the periodic run catches up from that mark after downtime. A window that ends
+/// matched or corrected is recorded in the store (<paramref name="store"/>) as confirmed, so the query API reports its
+/// buckets as final.
 /// </summary>
-public sealed partial class EmbeddedReconciliation(Reconciler reconciler, ReconcileReports reports, ILogger<EmbeddedReconciliation> logger, RetainedWindows? retained = null)
+public sealed partial class EmbeddedReconciliation(Reconciler reconciler, ReconcileReports reports, ILogger<EmbeddedReconciliation> logger, RetainedWindows? retained = null, Store.DuckDbClickStore? store = null)
 {
     public Reconciler Reconciler => reconciler;
 
@@ -27,6 +29,10 @@ public sealed partial class EmbeddedReconciliation(Reconciler reconciler, Reconc
         {
             report = await reconciler.ReconcileAsync(from, to, cancellationToken).ConfigureAwait(false);
             retained?.Record(report);
+            if (report.Status is ReconcileStatus.Matched or ReconcileStatus.Corrected)
+            {
+                store?.RecordConfirmedWindow(report.From, report.To);
+            }
         }
         string path = reports.Write(report);
         LogSummary(report);

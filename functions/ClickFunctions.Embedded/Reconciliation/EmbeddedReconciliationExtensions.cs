@@ -68,7 +68,8 @@ public static class EmbeddedReconciliationExtensions
             sp.GetRequiredService<Operations.MaintenanceLock>()));
         services.AddSingleton(sp => new EmbeddedReconciliation(
             sp.GetRequiredService<Reconciler>(), sp.GetRequiredService<ReconcileReports>(), sp.GetRequiredService<ILogger<EmbeddedReconciliation>>(),
-            sp.GetRequiredService<RetainedWindows>()));
+            sp.GetRequiredService<RetainedWindows>(),
+            sp.GetRequiredService<DuckDbClickStore>()));
         services.AddSingleton(sp => new PeriodicReconciler(
             sp.GetRequiredService<EmbeddedReconciliation>(),
             sp.GetRequiredService<IOptions<ReconcileOptions>>(),

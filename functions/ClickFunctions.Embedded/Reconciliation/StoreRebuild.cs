@@ -74,6 +74,8 @@ public sealed class StoreRebuild(LocalLogRawSource source, ReconcileReports repo
             var positions = recount.NextSequences.ToDictionary(p => int.Parse(p.Key, NumberStyles.None, CultureInfo.InvariantCulture), p => p.Value);
             var claims = recount.Claims.Select(c => new NewClaim(c.Key, c.Value)).ToList();
             rebuilt.Commit(new StoreBatch(recount.Buckets, claims, [], positions));
+            // The rebuilt store is the recount of [from, to): its buckets there are final.
+            rebuilt.RecordConfirmedWindow(from, to);
             rebuilt.Checkpoint();
         }
         if (File.Exists(temporary + ".wal"))

@@ -99,6 +99,26 @@ public sealed partial class DuckDbClickStore : IClickQueries, IDisposable
         return ValueTask.FromResult(WithReader(c => StoreQueries.GetAdClicks(c, query)));
     }
 
+    public ValueTask<Breakdown?> GetBreakdownAsync(BreakdownQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        return ValueTask.FromResult(WithReader(c => StoreQueries.GetBreakdown(c, query)));
+    }
+
+    /// <summary>
+    /// Records that reconciliation confirmed [from, to): the store equals the recount of the log there, so the query
+    /// API reports those buckets as final.
+    /// </summary>
+    public void RecordConfirmedWindow(DateTimeOffset from, DateTimeOffset to) => OnWriter(c =>
+    {
+        using var command = c.CreateCommand();
+        command.CommandText = "INSERT INTO reconciled_windows VALUES ($from, $to)";
+        command.Parameters.Add(new DuckDBParameter("from", from.UtcDateTime));
+        command.Parameters.Add(new DuckDBParameter("to", to.UtcDateTime));
+        command.ExecuteNonQuery();
+        return 0;
+    });
+
     public ValueTask<AdvertiserAds> ListAdsAsync(AdvertiserAdsQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);

@@ -16,46 +16,163 @@ internal static class StoreQueries
 {
     public static AdClicks? GetAdClicks(DuckDBConnection connection, AdClicksQuery query)
     {
-        var segment = QueryPlanner.ForBuckets(query);
-        var (_, table, minutes) = Rollups[(int)segment.Rollup];
         if (AdId(connection, query.AdvertiserId, query.AdId) is not { } ad)
         {
             return null;
         }
-        long bucketSeconds = minutes * 60L;
-        long first = segment.Range.From.ToUnixTimeSeconds() / bucketSeconds;
-        long last = segment.Range.To.ToUnixTimeSeconds() / bucketSeconds - 1;
-        using var command = connection.CreateCommand();
-        // One equality lookup per page of the index on `page` (every campaign of the ad shares its pages): DuckDB
-        // answers those from the ART index, while a range or IN filter, or any second predicate, makes it scan the
-        // table. The range is checked here, and only numeric columns are fetched (the bucket number is in the key).
-        var sql = new StringBuilder("SELECT k, clicks, invalid_clicks FROM (");
-        long firstPage = first / AdKey.PageBuckets;
-        long lastPage = last / AdKey.PageBuckets;
-        for (long page = firstPage; page <= lastPage; page++)
+        // Local buckets in any zone are tiled by UTC minute, hour and day rows (AdClicksPlan); each rollup's rows are
+        // read by pages of the ad, the same way whatever the zone.
+        var plan = new AdClicksPlan(query);
+        Span<long> slots = stackalloc long[BucketCounts.ReasonSlots];
+        foreach (var rollup in Granularities.CoarsestFirst)
         {
-            string name = "p" + (page - firstPage).ToString(CultureInfo.InvariantCulture);
-            sql.Append(page == firstPage ? "" : " UNION ALL ")
-                .Append(CultureInfo.InvariantCulture, $"SELECT k, clicks, invalid_clicks FROM {table} WHERE page = ${name}");
-            command.Parameters.Add(new DuckDBParameter(name, AdKey.PageKey(ad, page)));
-        }
-        command.CommandText = sql.Append(')').ToString();
-        // An ad under several campaigns has one row per campaign in a bucket: the query answers the ad's sum.
-        var sums = new SortedDictionary<long, (long Clicks, long Invalid)>();
-        using (var reader = command.ExecuteReader())
-        {
+            var ranges = plan.RangesOf(rollup);
+            if (ranges.Count == 0)
+            {
+                continue;
+            }
+            var (_, table, minutes) = Rollups[(int)rollup];
+            long bucketSeconds = minutes * 60L;
+            var pages = new SortedSet<long>();
+            foreach (var range in ranges)
+            {
+                long first = range.From.ToUnixTimeSeconds() / bucketSeconds / AdKey.PageBuckets;
+                long last = (range.To.ToUnixTimeSeconds() / bucketSeconds - 1) / AdKey.PageBuckets;
+                for (long page = first; page <= last; page++)
+                {
+                    pages.Add(page);
+                }
+            }
+            using var command = connection.CreateCommand();
+            // One equality lookup per page of the index on `page` (every campaign of the ad shares its pages): DuckDB
+            // answers those from the ART index, while a range or IN filter, or any second predicate, makes it scan the
+            // table. The plan filters the rows; only numeric columns are fetched (the bucket number is in the key).
+            string columns = "k, clicks" + ReasonColumns();
+            var sql = new StringBuilder();
+            int n = 0;
+            foreach (long page in pages)
+            {
+                string name = "p" + n.ToString(CultureInfo.InvariantCulture);
+                sql.Append(n++ == 0 ? "" : " UNION ALL ").Append(CultureInfo.InvariantCulture, $"SELECT {columns} FROM {table} WHERE page = ${name}");
+                command.Parameters.Add(new DuckDBParameter(name, AdKey.PageKey(ad, page)));
+            }
+            command.CommandText = sql.ToString();
+            using var reader = command.ExecuteReader();
             while (reader.Read())
             {
                 long bucket = reader.GetInt64(0) & AdKey.BucketMask;
-                if (bucket >= first && bucket <= last)
+                slots.Clear();
+                for (int i = 0; i < StoreSchema.InvalidReasons.Length; i++)
                 {
-                    var (clicks, invalid) = sums.GetValueOrDefault(bucket);
-                    sums[bucket] = (clicks + reader.GetInt64(1), invalid + reader.GetInt64(2));
+                    slots[(int)StoreSchema.InvalidReasons[i]] = reader.GetInt64(2 + i);
                 }
+                plan.Add(rollup, DateTimeOffset.FromUnixTimeSeconds(bucket * bucketSeconds), reader.GetInt64(1), slots);
             }
         }
-        var buckets = sums.Select(s => new ClickBucket(DateTime.UnixEpoch.AddTicks(s.Key * bucketSeconds * TimeSpan.TicksPerSecond), s.Value.Clicks, s.Value.Invalid)).ToList();
-        return AdClicks.Create(query, buckets);
+        return plan.Build(ConfirmedWindows(connection));
+    }
+
+    /// <summary>The windows a reconciliation matched or corrected (its buckets are final).</summary>
+    public static List<TimeRange> ConfirmedWindows(DuckDBConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT window_from, window_to FROM reconciled_windows";
+        var windows = new List<TimeRange>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            windows.Add(new TimeRange(new DateTimeOffset(DateTime.SpecifyKind(reader.GetDateTime(0), DateTimeKind.Utc)), new DateTimeOffset(DateTime.SpecifyKind(reader.GetDateTime(1), DateTimeKind.Utc))));
+        }
+        return AdClicksPlan.Merge(windows);
+    }
+
+    /// <summary>
+    /// A breakdown: by a dimension from the quarter-hour and day dimension rollups (whole UTC days inside the range
+    /// from the day rows, the quarters at its edges from the quarter rows), or by ad or campaign from the bucket
+    /// rollups. Null when the query names an ad the advertiser never had.
+    /// </summary>
+    public static Breakdown? GetBreakdown(DuckDBConnection connection, BreakdownQuery query)
+    {
+        int? ad = null;
+        if (query.AdId is not null)
+        {
+            if (AdId(connection, query.AdvertiserId, query.AdId) is not { } id)
+            {
+                return null;
+            }
+            ad = id;
+        }
+        var rows = query.Dimension is { } dimension
+            ? DimensionRows(connection, query, dimension, ad)
+            : AdOrCampaignRows(connection, query);
+        return Breakdown.Create(query, rows);
+    }
+
+    private static List<BreakdownRow> DimensionRows(DuckDBConnection connection, BreakdownQuery query, ClickDimension dimension, int? ad)
+    {
+        const long QuarterSeconds = 900, DaySeconds = 86_400;
+        long from = query.Range.From.ToUnixTimeSeconds(), to = query.Range.To.ToUnixTimeSeconds();
+        long firstDay = (from + DaySeconds - 1) / DaySeconds, endDay = to / DaySeconds;
+        // (table, first bucket, end bucket, bucket seconds) pieces that tile [from, to) exactly.
+        var pieces = new List<(string Table, long First, long End)>();
+        if (firstDay < endDay)
+        {
+            pieces.Add(("dims_day", firstDay, endDay));
+            pieces.Add(("dims_quarter", from / QuarterSeconds, firstDay * DaySeconds / QuarterSeconds));
+            pieces.Add(("dims_quarter", endDay * DaySeconds / QuarterSeconds, to / QuarterSeconds));
+        }
+        else
+        {
+            pieces.Add(("dims_quarter", from / QuarterSeconds, to / QuarterSeconds));
+        }
+        using var command = connection.CreateCommand();
+        var sql = new StringBuilder("SELECT v.value, sum(r.clicks)::BIGINT, sum(r.invalid_clicks)::BIGINT FROM (");
+        int part = 0;
+        foreach (var (table, first, end) in pieces.Where(p => p.First < p.End))
+        {
+            string b = part.ToString(CultureInfo.InvariantCulture);
+            if (ad is { } adId)
+            {
+                // One ad: equality lookups on its pages, then the bucket range.
+                for (long page = first / AdKey.PageBuckets; page <= (end - 1) / AdKey.PageBuckets; page++)
+                {
+                    string p = b + "_" + page.ToString(CultureInfo.InvariantCulture);
+                    sql.Append(part++ == 0 ? "" : " UNION ALL ")
+                        .Append(CultureInfo.InvariantCulture, $"SELECT value, bucket, clicks, invalid_clicks, {first} AS lo, {end} AS hi FROM {table} WHERE page = $p{p}");
+                    command.Parameters.Add(new DuckDBParameter("p" + p, AdKey.PageKey(adId, page)));
+                }
+            }
+            else
+            {
+                sql.Append(part++ == 0 ? "" : " UNION ALL ")
+                    .Append(CultureInfo.InvariantCulture, $"SELECT value, bucket, clicks, invalid_clicks, {first} AS lo, {end} AS hi FROM {table} t WHERE bucket >= {first} AND bucket < {end} AND t.series IN (SELECT x.id FROM series x JOIN ads a ON a.id = x.ad WHERE a.advertiser_id = $advertiser)");
+            }
+        }
+        if (part == 0)
+        {
+            return [];
+        }
+        sql.Append(") r JOIN dim_values v ON v.id = r.value WHERE v.dim = $dim AND r.bucket >= r.lo AND r.bucket < r.hi GROUP BY v.value");
+        command.CommandText = sql.ToString();
+        command.Parameters.Add(new DuckDBParameter("dim", (sbyte)dimension));
+        if (ad is null)
+        {
+            command.Parameters.Add(new DuckDBParameter("advertiser", query.AdvertiserId));
+        }
+        var rows = new List<BreakdownRow>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            rows.Add(new BreakdownRow(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2)));
+        }
+        return rows;
+    }
+
+    private static List<BreakdownRow> AdOrCampaignRows(DuckDBConnection connection, BreakdownQuery query)
+    {
+        var ads = ListAds(connection, new AdvertiserAdsQuery(query.AdvertiserId, query.Range));
+        return [.. ads.GroupBy(a => query.By == BreakdownQuery.Ad ? a.AdId : a.CampaignId, StringComparer.Ordinal)
+            .Select(g => new BreakdownRow(g.Key, g.Sum(a => a.Clicks), g.Sum(a => a.InvalidClicks)))];
     }
 
     /// <summary>The dense id of the exact (advertiser, ad) pair, or null when the store has never counted it.</summary>
@@ -125,9 +242,9 @@ internal static class StoreQueries
         {
             var minute = new DateTimeOffset(DateTime.SpecifyKind(reader.GetDateTime(3), DateTimeKind.Utc));
             var counts = new BucketCounts { Clicks = reader.GetInt64(4) };
-            for (int i = 0; i < InvalidReasons.Length; i++)
+            for (int i = 0; i < StoreSchema.InvalidReasons.Length; i++)
             {
-                counts.InvalidByReason[(int)InvalidReasons[i]] = reader.GetInt64(5 + i);
+                counts.InvalidByReason[(int)StoreSchema.InvalidReasons[i]] = reader.GetInt64(5 + i);
             }
             buckets[new BucketKey(reader.GetString(0), reader.GetString(1), reader.GetString(2), minute)] = counts;
         }

@@ -15,8 +15,19 @@ namespace ClickFunctions.Embedded.Store;
 /// </summary>
 internal static class StoreSchema
 {
-    /// <summary>2: exact ad identity by dictionary ids and the campaign in the bucket key. 1 (unversioned): FNV-1a keys.</summary>
-    public const int Version = 2;
+    /// <summary>
+    /// 3: dimension rollups (<c>dim_values</c>, <c>dims_quarter</c>, <c>dims_day</c>) and the windows reconciliation
+    /// confirmed (<c>reconciled_windows</c>); docs/decisions/076-dimension-rollups-in-the-embedded-store.md.
+    /// 2: exact ad identity by dictionary ids and the campaign in the bucket key. 1 (unversioned): FNV-1a keys.
+    /// </summary>
+    public const int Version = 3;
+
+    /// <summary>The dimension rollups: UTC quarter hours (every local hour boundary in use is one) and UTC days.</summary>
+    public static readonly (string Table, int Minutes)[] DimensionRollups =
+    [
+        ("dims_quarter", 15),
+        ("dims_day", 1440),
+    ];
 
     public static readonly ClickReason[] InvalidReasons = [.. ClickReasons.All.Where(r => r != ClickReason.Valid)];
 
@@ -103,7 +114,40 @@ internal static class StoreSchema
 
                 """);
         }
+        foreach (var (table, _) in DimensionRollups)
+        {
+            // One row per (series, dimension value, bucket); `page` as in the bucket rollups (the ad's run of 1,024
+            // buckets), so one ad's breakdown is a few equality lookups.
+            sql.Append(CultureInfo.InvariantCulture, $"""
+                CREATE TABLE {table} (
+                    series INTEGER NOT NULL,
+                    value INTEGER NOT NULL,
+                    bucket INTEGER NOT NULL,
+                    page BIGINT NOT NULL,
+                    clicks BIGINT NOT NULL,
+                    invalid_clicks BIGINT NOT NULL,
+                    PRIMARY KEY (series, value, bucket));
+                CREATE INDEX {table}_page ON {table} (page);
+
+                """);
+        }
         sql.Append(CultureInfo.InvariantCulture, $"""
+            CREATE TABLE dim_values (
+                id INTEGER PRIMARY KEY,
+                dim TINYINT NOT NULL,
+                value VARCHAR NOT NULL,
+                UNIQUE (dim, value));
+            CREATE TABLE staging_dims (
+                ad_name VARCHAR NOT NULL,
+                campaign_id VARCHAR NOT NULL,
+                minute BIGINT NOT NULL,
+                dim TINYINT NOT NULL,
+                value VARCHAR NOT NULL,
+                clicks BIGINT NOT NULL,
+                invalid_clicks BIGINT NOT NULL);
+            CREATE TABLE reconciled_windows (
+                window_from TIMESTAMP NOT NULL,
+                window_to TIMESTAMP NOT NULL);
             CREATE TABLE staging_buckets (
                 ad_name VARCHAR NOT NULL,
                 advertiser_id VARCHAR NOT NULL,
@@ -148,7 +192,10 @@ public sealed class StoreVersionException(string path, int version) : InvalidOpe
 
     private static string Describe(string path, int version) => version < StoreSchema.Version
         ? $"The click store {path} has schema version {version}, written by an earlier ClickFunctions; this build needs version {StoreSchema.Version} "
-            + "and does not migrate it (the old rows cannot be split back into exact advertiser/campaign/ad buckets). The click log holds every click: "
+            + (version == 2
+                ? "and does not migrate it (version 3 adds breakdowns by country, device, referrer and the other dimensions, which only a recount of the log can fill). "
+                : "and does not migrate it (the old rows cannot be split back into exact advertiser/campaign/ad buckets). ")
+            + "The click log holds every click: "
             + $"stop the host, move the store aside (mv {path} {path}.v{version}, and {path}.wal if present), then rebuild it from the log with "
             + "`reconcile --from <first minute> --to <minute after the last>` (given too narrow a window it prints the window that covers the whole log)."
         : $"The click store {path} has schema version {version}, written by a newer ClickFunctions; this build reads version {StoreSchema.Version}. "

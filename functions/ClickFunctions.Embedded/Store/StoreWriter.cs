@@ -28,6 +28,25 @@ internal sealed class StoreWriter(DuckDBConnection connection)
 
     private static readonly string[] Upserts = [NewAds, NewSeries, .. Rollups.Select(r => UpsertSql(r.Table, r.Minutes))];
 
+    private const string NewDimValues = """
+        INSERT INTO dim_values
+        SELECT (SELECT coalesce(max(id), 0) FROM dim_values) + row_number() OVER (ORDER BY s.dim, s.value), s.dim, s.value
+        FROM (SELECT DISTINCT dim, value FROM staging_dims) s
+        WHERE NOT EXISTS (SELECT 1 FROM dim_values v WHERE v.dim = s.dim AND v.value = s.value)
+        """;
+
+    private static readonly string[] DimensionUpserts = [NewDimValues, .. DimensionRollups.Select(r => DimensionUpsertSql(r.Table, r.Minutes))];
+
+    private static string DimensionUpsertSql(string table, int minutes) => string.Create(CultureInfo.InvariantCulture, $"""
+        INSERT INTO {table} (series, value, bucket, page, clicks, invalid_clicks)
+        SELECT x.id, v.id, (d.minute // {minutes})::INTEGER, a.id::BIGINT * {AdKey.PagesPerAd} + d.minute // {minutes} // {AdKey.PageBuckets},
+               sum(d.clicks), sum(d.invalid_clicks)
+        FROM staging_dims d JOIN ads a ON a.name = d.ad_name JOIN series x ON x.ad = a.id AND x.campaign_id = d.campaign_id
+             JOIN dim_values v ON v.dim = d.dim AND v.value = d.value
+        GROUP BY x.id, a.id, v.id, d.minute // {minutes}
+        ON CONFLICT (series, value, bucket) DO UPDATE SET clicks = clicks + excluded.clicks, invalid_clicks = invalid_clicks + excluded.invalid_clicks
+        """);
+
     private static string UpsertSql(string table, int minutes)
     {
         string reasonUpdates = string.Concat(InvalidReasons.Select(r => $", {ReasonColumn(r)} = {ReasonColumn(r)} + excluded.{ReasonColumn(r)}"));
@@ -108,6 +127,40 @@ internal sealed class StoreWriter(DuckDBConnection connection)
             }
         }
         foreach (string upsert in Upserts)
+        {
+            Execute(connection, upsert);
+        }
+        // The buckets' dimension values (none for a correction delta: decision 076), after the ads and series exist.
+        if (!batch.Buckets.Values.Any(c => c.Dimensions is { Count: > 0 }))
+        {
+            return;
+        }
+        Execute(connection, "DELETE FROM staging_dims");
+        using (var appender = connection.CreateAppender("staging_dims"))
+        {
+            foreach (var (key, counts) in batch.Buckets)
+            {
+                if (counts.Dimensions is not { } dimensions)
+                {
+                    continue;
+                }
+                string name = AdKey.Name(key.AdvertiserId, key.AdId);
+                long minute = key.Minute.ToUnixTimeSeconds() / 60;
+                foreach (var (dim, count) in dimensions)
+                {
+                    appender.CreateRow()
+                        .AppendValue(name)
+                        .AppendValue(key.CampaignId)
+                        .AppendValue(minute)
+                        .AppendValue((sbyte)dim.Dimension)
+                        .AppendValue(dim.Value)
+                        .AppendValue(count.Clicks)
+                        .AppendValue(count.InvalidClicks)
+                        .EndRow();
+                }
+            }
+        }
+        foreach (string upsert in DimensionUpserts)
         {
             Execute(connection, upsert);
         }

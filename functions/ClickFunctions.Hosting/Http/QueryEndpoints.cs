@@ -23,7 +23,11 @@ public static partial class QueryEndpoints
     public const string GroupPrefix = "/api";
     public const string AdClicksPattern = "/ads/{adId}/clicks";
     public const string AdvertiserAdsPattern = "/advertisers/{advertiserId}/ads";
+    public const string AdBreakdownPattern = "/ads/{adId}/breakdown";
+    public const string AdvertiserBreakdownPattern = "/advertisers/{advertiserId}/breakdown";
     public const string AdClicksRoute = GroupPrefix + AdClicksPattern;
+    public const string AdBreakdownRoute = GroupPrefix + AdBreakdownPattern;
+    public const string AdvertiserBreakdownRoute = GroupPrefix + AdvertiserBreakdownPattern;
     public const string AdvertiserAdsRoute = GroupPrefix + AdvertiserAdsPattern;
 
     /// <summary>The one body every 404 of this API carries, whether the thing is missing or someone else's.</summary>
@@ -48,6 +52,8 @@ public static partial class QueryEndpoints
                 new ProducesResponseTypeMetadata(StatusCodes.Status429TooManyRequests, typeof(ProblemDetails), ["application/problem+json"]));
         api.MapGet(AdClicksPattern, GetAdClicksAsync);
         api.MapGet(AdvertiserAdsPattern, ListAdsAsync);
+        api.MapGet(AdBreakdownPattern, GetAdBreakdownAsync);
+        api.MapGet(AdvertiserBreakdownPattern, GetAdvertiserBreakdownAsync);
         return api;
     }
 
@@ -122,7 +128,7 @@ public static partial class QueryEndpoints
     public static async Task<Results<Ok<AdClicks>, ProblemHttpResult>> GetAdClicksAsync([AsParameters] AdClicksRequest request)
     {
         string advertiserId = request.Caller.AdvertiserId;
-        if (!QueryParameters.TryAdClicks(advertiserId, request.AdId, request.From, request.To, request.Granularity, out var query, out var problem))
+        if (!QueryParameters.TryAdClicks(advertiserId, request.AdId, request.From, request.To, request.Granularity, request.Tz, ConfiguredZone(request.Context, advertiserId), out var query, out var problem))
         {
             return BadRequest(problem);
         }
@@ -135,6 +141,9 @@ public static partial class QueryEndpoints
         catch (RangeNotRetainedException e)
         {
             return NotRetained(e);
+        catch (QueryNotAvailableException e)
+        {
+            return NotAvailable(e.Message);
         }
         Log.AdQueried(request.Loggers.CreateLogger(typeof(QueryEndpoints)), advertiserId, request.AdId, query.Granularity.Code(), clicks?.Buckets.Count ?? -1, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return clicks is null ? NotFound() : TypedResults.Ok(clicks);
@@ -164,6 +173,56 @@ public static partial class QueryEndpoints
         {
             return NotRetained(e);
         }
+    }
+
+    public static async Task<Results<Ok<Breakdown>, ProblemHttpResult>> GetAdBreakdownAsync([AsParameters] AdBreakdownRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        string advertiserId = request.Caller.AdvertiserId;
+        if (!QueryParameters.TryBreakdown(advertiserId, request.AdId, request.By, request.From, request.To, request.Tz, request.Limit, ConfiguredZone(request.Context, advertiserId), out var query, out var problem))
+        {
+            return BadRequest(problem);
+        }
+        return await BreakdownAsync(request.Queries, query, request.CancellationToken).ConfigureAwait(false);
+    }
+
+    public static async Task<Results<Ok<Breakdown>, ProblemHttpResult>> GetAdvertiserBreakdownAsync([AsParameters] AdvertiserBreakdownRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        string caller = request.Caller.AdvertiserId;
+        if (!string.Equals(caller, request.AdvertiserId, StringComparison.Ordinal))
+        {
+            return NotFound();
+        }
+        if (!QueryParameters.TryBreakdown(caller, null, request.By, request.From, request.To, request.Tz, request.Limit, ConfiguredZone(request.Context, caller), out var query, out var problem))
+        {
+            return BadRequest(problem);
+        }
+        return await BreakdownAsync(request.Queries, query, request.CancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<Results<Ok<Breakdown>, ProblemHttpResult>> BreakdownAsync(IClickQueries queries, BreakdownQuery query, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var breakdown = await queries.GetBreakdownAsync(query, cancellationToken).ConfigureAwait(false);
+            return breakdown is null ? NotFound() : TypedResults.Ok(breakdown);
+        }
+        catch (QueryNotAvailableException e)
+        {
+            return NotAvailable(e.Message);
+        }
+    }
+
+    private static ProblemHttpResult NotAvailable(string detail) =>
+        TypedResults.Problem(detail: detail, statusCode: StatusCodes.Status501NotImplemented, title: "Not available");
+
+    /// <summary>The advertiser's configured time zone (<c>Advertisers:&lt;id&gt;:TimeZone</c>), or null (UTC).</summary>
+    private static string? ConfiguredZone(HttpContext context, string advertiserId)
+    {
+        var options = context.RequestServices.GetService<Microsoft.Extensions.Options.IOptions<Options.AdvertisersOptions>>()?.Value;
+        string? zone = options is not null && options.Advertisers.TryGetValue(advertiserId, out var settings) ? settings.TimeZone : null;
+        return string.IsNullOrEmpty(zone) ? null : zone;
     }
 
     /// <summary>Resolves the caller and records it on the request; false (logged) when the request carries no valid credentials.</summary>

@@ -7,4 +7,5 @@ namespace ClickFunctions.Hosting.Http;
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(AdClicks))]
 [JsonSerializable(typeof(AdvertiserAds))]
+[JsonSerializable(typeof(Breakdown))]
 public sealed partial class QueryJson : JsonSerializerContext;

@@ -14,6 +14,7 @@ public sealed record AdClicksRequest(
     [FromQuery] string? From,
     [FromQuery] string? To,
     [FromQuery] string? Granularity,
+    [FromQuery] string? Tz,
     HttpContext Context,
     IClickQueries Queries,
     Microsoft.Extensions.Logging.ILoggerFactory Loggers,
@@ -35,5 +36,35 @@ public sealed record AdvertiserAdsRequest(
     CancellationToken CancellationToken)
 {
     /// <summary>The caller the endpoint filter resolved (a request that reaches the handler always has one).</summary>
+    public QueryCaller Caller => Context.Features.GetRequiredFeature<QueryCaller>();
+}
+
+/// <summary>GET /api/ads/{adId}/breakdown: what the handler takes (bound with [AsParameters]).</summary>
+public sealed record AdBreakdownRequest(
+    string AdId,
+    [FromQuery] string? By,
+    [FromQuery] string? From,
+    [FromQuery] string? To,
+    [FromQuery] string? Tz,
+    [FromQuery] string? Limit,
+    HttpContext Context,
+    IClickQueries Queries,
+    CancellationToken CancellationToken)
+{
+    public QueryCaller Caller => Context.Features.GetRequiredFeature<QueryCaller>();
+}
+
+/// <summary>GET /api/advertisers/{advertiserId}/breakdown: what the handler takes (bound with [AsParameters]).</summary>
+public sealed record AdvertiserBreakdownRequest(
+    string AdvertiserId,
+    [FromQuery] string? By,
+    [FromQuery] string? From,
+    [FromQuery] string? To,
+    [FromQuery] string? Tz,
+    [FromQuery] string? Limit,
+    HttpContext Context,
+    IClickQueries Queries,
+    CancellationToken CancellationToken)
+{
     public QueryCaller Caller => Context.Features.GetRequiredFeature<QueryCaller>();
 }

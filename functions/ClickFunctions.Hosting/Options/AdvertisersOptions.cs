@@ -2,10 +2,15 @@ using Microsoft.Extensions.Options;
 
 namespace ClickFunctions.Hosting.Options;
 
-/// <summary>One advertiser's credentials: <c>Advertisers:&lt;advertiserId&gt;:ApiKey</c>.</summary>
+/// <summary>
+/// One advertiser's settings: <c>Advertisers:&lt;advertiserId&gt;:ApiKey</c>, and optionally
+/// <c>Advertisers:&lt;advertiserId&gt;:TimeZone</c>, the IANA zone its queries use when they name none (else UTC).
+/// </summary>
 public sealed class AdvertiserCredentials
 {
     public string ApiKey { get; set; } = "";
+
+    public string? TimeZone { get; set; }
 }
 
 /// <summary>Configuration section <c>Advertisers</c>: advertiser id → credentials, for the API-key identity of the local host.</summary>
@@ -51,6 +56,10 @@ public sealed class AdvertisersOptionsValidator : IValidateOptions<AdvertisersOp
             if (!Signing.ClickUrlFields.IsValidAdvertiserId(advertiserId))
             {
                 failures.Add($"Advertisers:{advertiserId}: {Signing.ClickUrlFields.AdvertiserIdRule}.");
+            }
+            if (!string.IsNullOrEmpty(credentials.TimeZone) && Queries.LocalCalendar.FindZone(credentials.TimeZone) is null)
+            {
+                failures.Add($"Advertisers:{advertiserId}:TimeZone '{credentials.TimeZone}' is not an IANA time zone this host knows (e.g. America/New_York, Europe/Berlin, UTC).");
             }
             if (credentials.ApiKey.Length < AdvertisersOptions.MinApiKeyLength)
             {

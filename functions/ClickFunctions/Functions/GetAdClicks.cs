@@ -21,7 +21,7 @@ public sealed class GetAdClicks(IClickQueries queries, ILoggerFactory loggers)
         ArgumentNullException.ThrowIfNull(request);
         var context = request.HttpContext;
         var query = request.Query;
-        var parameters = new AdClicksRequest(adId, query["from"], query["to"], query["granularity"], context, queries, loggers, context.RequestAborted);
+        var parameters = new AdClicksRequest(adId, query["from"], query["to"], query["granularity"], query["tz"], context, queries, loggers, context.RequestAborted);
         await QueryEndpoints.ServeAsync(context, typeof(AdClicksRequest), async () => await QueryEndpoints.GetAdClicksAsync(parameters).ConfigureAwait(false)).ConfigureAwait(false);
         // The handler wrote the whole response; nothing more to render.
         return new EmptyResult();
