@@ -141,6 +141,7 @@ public static partial class QueryEndpoints
         catch (RangeNotRetainedException e)
         {
             return NotRetained(e);
+        }
         catch (QueryNotAvailableException e)
         {
             return NotAvailable(e.Message);
