@@ -17,7 +17,7 @@ public class QueryParametersTests
 
         Assert.Null(problem);
         Assert.Equal(new AdClicksQuery("adv-1", "ad-1", Granularity.Hour,
-            new TimeRange(new DateTimeOffset(2026, 11, 29, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 11, 30, 0, 0, 0, TimeSpan.Zero))), query);
+            new TimeRange(new DateTimeOffset(2026, 11, 29, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 11, 30, 0, 0, 0, TimeSpan.Zero)), TimeZoneInfo.Utc), query);
     }
 
     [Theory]
@@ -26,7 +26,8 @@ public class QueryParametersTests
     [InlineData("yesterday", "2026-11-30T00:00:00Z", "day", "from must be an ISO-8601 UTC time")]
     [InlineData("2026-11-29T00:00:00+01:00", "2026-11-30T00:00:00Z", "day", "from must be in UTC")]
     [InlineData("2026-11-29T00:00:00Z", "2026-11-30T00:00:00Z", null, "granularity is required")]
-    [InlineData("2026-11-29T00:00:00Z", "2026-11-30T00:00:00Z", "week", "granularity must be minute, hour or day")]
+    [InlineData("2026-11-29T00:00:00Z", "2026-11-30T00:00:00Z", "fortnight", "granularity must be minute, hour, day, week or month")]
+    [InlineData("2026-11-29T00:00:00Z", "2026-12-06T00:00:00Z", "week", "from must start a week")]
     [InlineData("2026-11-30T00:00:00Z", "2026-11-29T00:00:00Z", "day", "from must be before to")]
     [InlineData("2026-11-29T00:00:00Z", "2026-11-29T00:00:00Z", "minute", "from must be before to")]
     [InlineData("2026-11-29T01:00:00Z", "2026-11-30T00:00:00Z", "day", "from must be aligned to a whole day")]
