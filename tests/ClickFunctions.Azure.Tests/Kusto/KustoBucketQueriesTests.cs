@@ -122,7 +122,7 @@ public sealed class KustoBucketQueriesTests : IAsyncLifetime
             i => new BucketKey("adv-1", "cmp-1", $"ad-{i}", From),
             _ => { var c = new BucketCounts(); c.Add(ClickReason.Valid); return c; });
         var client = new KustoClient(new HttpClient(), _server.Credential,
-            Microsoft.Extensions.Options.Options.Create(new KustoOptions { ClusterUri = _server.BaseAddress, Database = "clicks", MaxIngestBytes = 4096 }),
+            Microsoft.Extensions.Options.Options.Create(new KustoOptions { ClusterUri = _server.BaseAddress, Database = "clicks", MaxIngestBytes = 4096, IngestionMode = KustoIngestionMode.Streaming }),
             Microsoft.Extensions.Logging.Abstractions.NullLogger<KustoClient>.Instance);
         var bodies = new System.Collections.Concurrent.ConcurrentQueue<string>();
         for (int i = 0; i < 10; i++)

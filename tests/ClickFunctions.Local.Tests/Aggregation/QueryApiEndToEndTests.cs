@@ -123,7 +123,7 @@ public sealed class QueryApiEndToEndTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("/api/ads/ad-1/clicks?from=2026-11-29T00:00:00Z&to=2026-11-30T00:00:00Z&granularity=week", "granularity must be minute, hour or day")]
+    [InlineData("/api/ads/ad-1/clicks?from=2026-11-29T00:00:00Z&to=2026-11-30T00:00:00Z&granularity=fortnight", "granularity must be minute, hour, day, week or month")]
     [InlineData("/api/ads/ad-1/clicks?from=2026-11-29T00:30:00Z&to=2026-11-30T00:00:00Z&granularity=hour", "from must be aligned to a whole hour")]
     [InlineData("/api/ads/ad-1/clicks?from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z&granularity=minute", "too large for granularity=minute")]
     [InlineData("/api/ads/ad-1/clicks?to=2026-03-01T00:00:00Z&granularity=day", "from is required")]
