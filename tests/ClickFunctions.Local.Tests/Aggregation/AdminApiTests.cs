@@ -48,6 +48,12 @@ public sealed class AdminApiTests : IDisposable
         return response.StatusCode;
     }
 
+    private static async Task<bool> PollIntervalAsync(int milliseconds, CancellationToken ct)
+    {
+        await Task.Delay(milliseconds, ct);
+        return true;
+    }
+
     [Fact]
     public async Task Advertisers_and_keys_are_managed_at_runtime_revoked_keys_fail_within_a_second_and_configured_keys_keep_working()
     {
@@ -114,11 +120,12 @@ public sealed class AdminApiTests : IDisposable
         }
         var sinceRevoke = Stopwatch.StartNew();
         HttpStatusCode after;
+        // Polled every 50 ms: a tight loop would spend the key's own rate-limit burst (RateLimits:PerKeyBurst) and see 429.
         do
         {
             after = await QueryAsync(client, "adv-new", key, ct);
         }
-        while (after != HttpStatusCode.Unauthorized && sinceRevoke.Elapsed < TimeSpan.FromSeconds(1));
+        while (after != HttpStatusCode.Unauthorized && sinceRevoke.Elapsed < TimeSpan.FromSeconds(1) && await PollIntervalAsync(50, ct));
         Assert.Equal(HttpStatusCode.Unauthorized, after);
         using (var twice = await client.SendAsync(Request(HttpMethod.Delete, $"/api/admin/advertisers/adv-new/keys/{keyId}", AdminKey), ct))
         {
@@ -155,11 +162,12 @@ public sealed class AdminApiTests : IDisposable
             // Bounded poll past the expiry (3 s after issue): the expiring key is then refused, the other is not.
             var deadline = Stopwatch.StartNew();
             HttpStatusCode status;
+            // Polled every 100 ms, under the per-key rate limit (a tight loop for 3 s spends the burst and sees 429).
             do
             {
                 status = await QueryAsync(client, "adv-exp", expiring, ct);
             }
-            while (status == HttpStatusCode.OK && deadline.Elapsed < TimeSpan.FromSeconds(30));
+            while (status == HttpStatusCode.OK && deadline.Elapsed < TimeSpan.FromSeconds(30) && await PollIntervalAsync(100, ct));
             Assert.Equal(HttpStatusCode.Unauthorized, status);
             Assert.Equal(HttpStatusCode.OK, await QueryAsync(client, "adv-exp", lasting, ct));
         }
