@@ -211,32 +211,33 @@ public sealed class DesignLoadRehearsal(Azurite azurite)
         // --- the reconciler's reads at the design load, answered and counted by the loopback server ---
         // A reconcile window (Reconcile:Span, 10 min) holds this run's keys per minute scaled to the design load, in
         // every minute; the real KustoBucketCorrections reads the shard totals, then the per-ad rows of differing
-        // shards packed into queries of at most Kusto:MaxRowsPerQuery. Worst case is every shard differing; the
-        // shards of the first 2.5 queries' worth are read (each further query is packed the same way).
+        // shards packed into queries of at most Kusto:MaxRowsPerQuery. Worst case every shard differs: every query of
+        // that plan is run (one group at a time, so this process holds one answer's buckets, not the window's).
         var window = TimeBuckets.FloorToMinute(start);
         var readModel = new ReconcileReadModel((int)Math.Clamp(storedRows / 15, 1, 2_000_000), 10, window);
         adx.QueryAnswer = readModel.Answer;
+        var reconcileClock = Stopwatch.StartNew();
         var reconcileReads = new KustoBucketCorrections(kusto, new KustoOptions());
         var shardTotals = await reconcileReads.ReadShardTotalsAsync(window, window.AddMinutes(10), ct);
-        var differing = new Dictionary<string, long>(StringComparer.Ordinal);
+        var differing = shardTotals.Totals.ToDictionary(t => t.Key, t => t.Value.Buckets, StringComparer.Ordinal);
+        var plan = KustoBucketCorrections.Groups(differing, new KustoOptions().MaxRowsPerQuery);
         long differingRows = 0;
-        foreach (var (shard, totals) in shardTotals.Totals.OrderBy(t => t.Key, StringComparer.Ordinal))
+        foreach (var group in plan)
         {
-            if (differingRows >= 2.5 * new KustoOptions().MaxRowsPerQuery)
-            {
-                break;
-            }
-            differing[shard] = totals.Buckets;
-            differingRows += totals.Buckets;
+            var asked = group.ToDictionary(s => s, s => differing[s], StringComparer.Ordinal);
+            var (readBuckets, _) = await reconcileReads.ReadShardsAsync(window, window.AddMinutes(10), asked, ct);
+            Assert.Equal(asked.Values.Sum(), readBuckets.Count); // nothing truncated away
+            differingRows += readBuckets.Count;
         }
-        var (readBuckets, _) = await reconcileReads.ReadShardsAsync(window, window.AddMinutes(10), differing, ct);
-        Assert.Equal(differingRows, readBuckets.Count); // nothing truncated away
+        Assert.Equal(readModel.Buckets, differingRows); // every bucket of the window was read
+        Assert.Equal(plan.Count + 1, adx.ReturnedRows.Count); // the shard totals, then every query of the plan
+        double reconcileSeconds = reconcileClock.Elapsed.TotalSeconds;
         long reconcileMaxRows = adx.ReturnedRows.Max();
         int reconcileQueries = adx.ReturnedRows.Count;
         string line = string.Create(CultureInfo.InvariantCulture,
             $"table_requests_per_click={tablePerClick:0.00} partition_events_per_s_max={partitionEvents:0} partition_mb_per_s_max={partitionMb:0.000} throughput_units={units} publish_added_p99_ms={p99:0.0} reconcile_max_rows={reconcileMaxRows} lost={lost} double={doubled}");
         string details = string.Create(CultureInfo.InvariantCulture,
-            $"rate_target={rate} instances={instances} simulated_instances={simulated} run_rate={runRate} rate_achieved={achieved:0} scale={scale:0.00} seconds={seconds} partitions={partitions} provisioned_units={provisionedUnits} clicks={total} publish_failures={failed} server_busy={hub.ServerBusyAnswers} aggregated_partitions={aggregatedPartitions} aggregated_events={aggregatedEvents} table_requests={counting.Requests - replayRequests} replayed_events={replayedEvents} replay_table_requests_per_event={(replayedEvents == 0 ? 0 : (double)replayRequests / replayedEvents):0.00} send_latency_ms={sendLatencyMs} publish_p50_ms={p50:0.0} peak_1s_units={peakUnits} inflate_ceiling_units={inflateCeiling} publish_seconds={elapsed:0.0} aggregate_seconds={aggregateSeconds:0.0} window_bucket_rows_modelled={storedRows} reconcile_window_buckets={readModel.Buckets} reconcile_shards={shardTotals.Totals.Count} reconcile_queries_run={reconcileQueries} reconcile_rows_read={differingRows} reconcile_max_rows_by_plan={ReconcileMaxRows(storedRows)} streamed_requests={streamedRequests} queued_blobs={queuedBlobs} queued_rows_raw={dm.RawRowsIngested} streaming_guideline_scaled_bytes_per_h={scaledGuideline}");
+            $"rate_target={rate} instances={instances} simulated_instances={simulated} run_rate={runRate} rate_achieved={achieved:0} scale={scale:0.00} seconds={seconds} partitions={partitions} provisioned_units={provisionedUnits} clicks={total} publish_failures={failed} server_busy={hub.ServerBusyAnswers} aggregated_partitions={aggregatedPartitions} aggregated_events={aggregatedEvents} table_requests={counting.Requests - replayRequests} replayed_events={replayedEvents} replay_table_requests_per_event={(replayedEvents == 0 ? 0 : (double)replayRequests / replayedEvents):0.00} send_latency_ms={sendLatencyMs} publish_p50_ms={p50:0.0} peak_1s_units={peakUnits} inflate_ceiling_units={inflateCeiling} publish_seconds={elapsed:0.0} aggregate_seconds={aggregateSeconds:0.0} window_bucket_rows_modelled={storedRows} reconcile_window_buckets={readModel.Buckets} reconcile_shards={shardTotals.Totals.Count} reconcile_queries_run={reconcileQueries} reconcile_queries_planned={plan.Count + 1} reconcile_rows_read={differingRows} reconcile_seconds={reconcileSeconds:0.0} reconcile_max_rows_by_plan={ReconcileMaxRows(storedRows)} streamed_requests={streamedRequests} queued_blobs={queuedBlobs} queued_rows_raw={dm.RawRowsIngested} streaming_guideline_scaled_bytes_per_h={scaledGuideline}");
         TestContext.Current.SendDiagnosticMessage(details);
         TestContext.Current.SendDiagnosticMessage(line);
         if (Environment.GetEnvironmentVariable("REHEARSAL_OUT") is { Length: > 0 } output)
