@@ -110,6 +110,7 @@ public static class AzureAdaptersExtensions
         services.AddSingleton<KustoBucketQueries>();
         services.AddSingleton<IClickQueries>(sp => sp.GetRequiredService<KustoBucketQueries>());
         services.AddSingleton<IBucketSink, KustoBucketSink>();
+        services.AddSingleton<IngestionFailureDrain>();
         services.AddSingleton<AdvertiserPrincipals>();
         services.AddSingleton<IAdvertiserIdentity>(sp => sp.GetRequiredService<AdvertiserPrincipals>());
         builder.AddQueryApi();

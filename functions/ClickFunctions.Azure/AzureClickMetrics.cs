@@ -23,6 +23,7 @@ public sealed class AzureClickMetrics
     private readonly Counter<long> _aggregateFailures;
     private readonly Counter<long> _deadLetteredBatches;
     private readonly Counter<long> _deadLetteredEvents;
+    private readonly Counter<long> _reportedIngestionFailures;
 
     public AzureClickMetrics(IMeterFactory meterFactory)
     {
@@ -43,6 +44,7 @@ public sealed class AzureClickMetrics
         _aggregateFailures = meter.CreateCounter<long>("aggregate.failures", description: "Failed attempts at a batch, by kind (transient: retried with backoff; permanent: set aside soon).");
         _deadLetteredBatches = meter.CreateCounter<long>("aggregate.dead_letters", description: "Batches set aside in the dead-letter container after their bounded retries, by kind; the partition moved on.");
         _deadLetteredEvents = meter.CreateCounter<long>("aggregate.dead_letters.events", description: "Events in the batches set aside, by kind.");
+        _reportedIngestionFailures = meter.CreateCounter<long>("aggregate.ingestion.reported_failures", description: "Failure reports read from ADX's failed-ingestions queue, by status (permanent, exhausted: set aside and counted in aggregate.dead_letters too; transient: the service retries; unreadable).");
     }
 
     public void Published(int clicks, TimeSpan latency)
@@ -87,6 +89,18 @@ public sealed class AzureClickMetrics
         _deadLetteredBatches.Add(1, Kind(kind));
         _deadLetteredEvents.Add(events, Kind(kind));
     }
+
+    /// <summary>
+    /// A queued ingestion the service failed for good (status permanent, exhausted or unknown): one batch set aside,
+    /// in the metric the dead-lettered-batches alert watches, with reason ingestion_&lt;status&gt;.
+    /// </summary>
+    public void IngestionDeadLettered(string status)
+    {
+        _deadLetteredBatches.Add(1, new KeyValuePair<string, object?>("reason", "ingestion_" + status));
+        IngestionFailureReported(status);
+    }
+
+    public void IngestionFailureReported(string status) => _reportedIngestionFailures.Add(1, new KeyValuePair<string, object?>("status", status));
 
     private static KeyValuePair<string, object?> Kind(FailureKind kind) => new("reason", kind == FailureKind.Permanent ? "permanent" : "transient");
 }

@@ -26,7 +26,7 @@ var queries = {
   invalidByReason: 'customMetrics | where name in ("clicks.invalid", "clicks.rejected") | extend reason = tostring(customDimensions["reason"]) | summarize Clicks = sum(valueSum) by Kind = name, reason, bin(timestamp, 5m) | render columnchart'
   // aggregate.lag is recorded in milliseconds (AzureClickMetrics.LagUnit), like the aggregator-lag alert's threshold.
   consumerLag: 'customMetrics | where name == "aggregate.lag" | summarize AvgMs = sum(valueSum) / sum(valueCount), MaxMs = max(valueMax) by bin(timestamp, 1m) | render timechart'
-  failures: 'customMetrics | where name in ("clicks.publish.failures", "clicks.publish.retries", "aggregate.ingestion.failures", "aggregate.failures", "aggregate.dead_letters") | extend reason = tostring(customDimensions["reason"]) | summarize Count = sum(valueSum) by name, reason, bin(timestamp, 5m) | render columnchart'
+  failures: 'customMetrics | where name in ("clicks.publish.failures", "clicks.publish.retries", "aggregate.ingestion.failures", "aggregate.failures", "aggregate.dead_letters", "aggregate.ingestion.reported_failures") | extend reason = coalesce(tostring(customDimensions["reason"]), tostring(customDimensions["status"])) | summarize Count = sum(valueSum) by name, reason, bin(timestamp, 5m) | render columnchart'
   backlog: 'customMetrics | where name == "aggregate.backlog" | summarize MaxEvents = max(valueMax) by bin(timestamp, 1m) | render timechart'
   reconciliation: 'customMetrics | where name in ("reconcile.drift", "reconcile.gaps") | summarize Value = sum(valueSum) by name, bin(timestamp, 10m) | render columnchart'
 }

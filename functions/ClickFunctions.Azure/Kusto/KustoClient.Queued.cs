@@ -20,8 +20,15 @@ public sealed partial class KustoClient
 {
     private IngestionResources? _resources;
 
-    /// <summary>What <c>.get ingestion resources</c> and <c>.get kusto identity token</c> answered, and when.</summary>
-    public sealed record IngestionResources(IReadOnlyList<Uri> Queues, IReadOnlyList<Uri> TempContainers, string AuthorizationContext, long FetchedAt);
+    /// <summary>
+    /// What <c>.get ingestion resources</c> and <c>.get kusto identity token</c> answered, and when. FailedQueues are
+    /// the <c>FailedIngestionsQueue</c> rows: where the service reports a queued ingestion that failed (ReportLevel 0),
+    /// read by <see cref="IngestionFailureDrain"/>.
+    /// </summary>
+    public sealed record IngestionResources(IReadOnlyList<Uri> Queues, IReadOnlyList<Uri> TempContainers, string AuthorizationContext, long FetchedAt)
+    {
+        public IReadOnlyList<Uri> FailedQueues { get; init; } = [];
+    }
 
     public async Task<IngestionResources> GetIngestionResourcesAsync(CancellationToken cancellationToken)
     {
@@ -51,18 +58,18 @@ public sealed partial class KustoClient
             {
                 throw new KustoException("The Data Management service returned no identity token.");
             }
-            _resources = new IngestionResources(queues, containers, token, _time.GetTimestamp());
+            _resources = new IngestionResources(queues, containers, token, _time.GetTimestamp()) { FailedQueues = Of("FailedIngestionsQueue") };
             return _resources;
         }
     }
 
-    private async Task IngestQueuedAsync(byte[] payload, int rows, CancellationToken cancellationToken)
+    private async Task IngestQueuedAsync(byte[] payload, int rows, string batchId, CancellationToken cancellationToken)
     {
         var resources = await GetIngestionResourcesAsync(cancellationToken).ConfigureAwait(false);
         var sourceId = Guid.NewGuid();
         // Spread over the containers and queues the service gives, as its guidance asks (to avoid throttling one account).
         var container = new BlobContainerClient(resources.TempContainers[Random.Shared.Next(resources.TempContainers.Count)]);
-        string blobName = string.Create(CultureInfo.InvariantCulture, $"{_options.Database}__{_options.BucketTable}__{sourceId:N}__buckets.multijson");
+        string blobName = QueuedBlobName(sourceId, batchId);
         var blob = container.GetBlobClient(blobName);
         await blob.UploadAsync(new BinaryData(payload), overwrite: false, cancellationToken).ConfigureAwait(false);
 
@@ -70,6 +77,43 @@ public sealed partial class KustoClient
         string message = IngestionMessage(sourceId, blob.Uri, payload.Length, resources.AuthorizationContext, _time.GetUtcNow());
         await queue.SendMessageAsync(message, cancellationToken).ConfigureAwait(false);
         Log.Queued(logger, rows, payload.Length, blobName);
+    }
+
+    /// <summary>
+    /// The temporary blob's name: database, table, the ingestion's source id and the batch (partition and sequence
+    /// range, or the reconcile window of a correction). The service reports a failed ingestion with the blob's path
+    /// (<c>IngestionSourcePath</c>), so the name is how a failure finds its batch (<see cref="TryParseQueuedBlob"/>).
+    /// Batch ids hold digits, letters, '-', ':' and '/'; ':' and '/' are written '_' and '~' (neither occurs in them).
+    /// </summary>
+    public string QueuedBlobName(Guid sourceId, string batchId)
+    {
+        ArgumentNullException.ThrowIfNull(batchId);
+        return string.Create(CultureInfo.InvariantCulture, $"{_options.Database}__{_options.BucketTable}__{sourceId:N}__{batchId.Replace(':', '_').Replace('/', '~')}.multijson");
+    }
+
+    /// <summary>The source id and batch id a temporary blob's name (or URI, with or without a SAS) carries; false for a blob not named by this client.</summary>
+    public static bool TryParseQueuedBlob(string? blobPathOrUri, out Guid sourceId, out string batchId)
+    {
+        sourceId = Guid.Empty;
+        batchId = "";
+        if (string.IsNullOrEmpty(blobPathOrUri))
+        {
+            return false;
+        }
+        string path = Uri.TryCreate(blobPathOrUri, UriKind.Absolute, out var uri) ? uri.AbsolutePath : blobPathOrUri.Split('?')[0];
+        string name = Uri.UnescapeDataString(path.Split('/')[^1]);
+        const string Suffix = ".multijson";
+        if (!name.EndsWith(Suffix, StringComparison.Ordinal))
+        {
+            return false;
+        }
+        string[] parts = name[..^Suffix.Length].Split("__");
+        if (parts.Length != 4 || !Guid.TryParseExact(parts[2], "N", out sourceId) || parts[3].Length == 0)
+        {
+            return false;
+        }
+        batchId = parts[3].Replace('_', ':').Replace('~', '/');
+        return true;
     }
 
     /// <summary>

@@ -130,7 +130,8 @@ public sealed partial class KustoClient(HttpClient http, TokenCredential credent
             return;
         }
         var chunks = Serialize(rows, _options.IngestionMode == KustoIngestionMode.Streaming ? _options.MaxIngestBytes : _options.MaxQueuedBlobBytes);
-        string partition = rows.First().BatchId.Split(':')[0];
+        string batchId = rows.First().BatchId;
+        string partition = batchId.Split(':')[0];
         foreach (var (payload, count) in chunks)
         {
             var mode = _budget.Choose(_options.IngestionMode, partition, payload.Length);
@@ -153,7 +154,7 @@ public sealed partial class KustoClient(HttpClient http, TokenCredential credent
                     Log.FallingBack(logger, count, ex.Status, ex.ClientRequestId);
                 }
             }
-            await IngestQueuedAsync(payload, count, cancellationToken).ConfigureAwait(false);
+            await IngestQueuedAsync(payload, count, batchId, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -27,8 +27,16 @@ namespace ClickFunctions.Azure.Tests.Kusto;
 /// 64 KB in size"), with a GUID <c>Id</c>, a <c>BlobPath</c> that exists, <c>DatabaseName</c>/<c>TableName</c>
 /// of the target, the identity token in <c>AdditionalProperties.authorizationContext</c> ("The identity token is
 /// mandatory and must be part of the AdditionalProperties"), a known format and mapping, and a <c>RawDataSize</c>
-/// equal to the blob's uncompressed size. Otherwise the ingestion fails and the reason is kept in <see cref="Failures"/>
-/// (the service reports it to the failed-ingestions queue).</item>
+/// equal to the blob's uncompressed size. Otherwise the ingestion fails and the reason is kept in <see cref="Failures"/>,
+/// and, as the service does with ReportLevel 0 (failures only) and ReportMethod 0 (queue), a failure report is posted to
+/// the failed-ingestions queue (a real queue in Azurite, named by <c>.get ingestion resources</c> as
+/// <c>FailedIngestionsQueue</c>): base64 JSON with the documented fields ("Kusto.Ingest ingestion status reporting",
+/// "Ingestion failures retrieved from the Azure queue": Database, Table, IngestionSourceId, IngestionSourcePath,
+/// FailureStatus, OperationId, RootActivityId, FailedOn, Details, ErrorCode, OriginatesFromUpdatePolicy) and error
+/// codes from "Ingestion error codes in Azure Data Explorer" (learn.microsoft.com/azure/data-explorer/error-codes:
+/// BadRequest_MappingReferenceWasNotFound, Download_SourceNotFound, ... all Permanent there; General_InternalServerError Transient).</item>
+/// <item><see cref="TransientFailures"/>: the next n ingestions fail transiently: a <c>Transient</c> report is posted
+/// ("retry will be executed") and the service retries the message, which then ingests.</item>
 /// <item>Ingestion is at least once: <see cref="DuplicateEvery"/> ingests every n-th blob twice.</item>
 /// </list>
 /// Rows land in <see cref="Rows"/> keyed by row id (what <c>ClickBucketsDedup</c> keeps) and are counted in
@@ -41,16 +49,18 @@ public sealed class LoopbackIngestService : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly QueueClient _queue;
+    private readonly QueueClient _failed;
     private readonly BlobContainerClient _container;
     private readonly string _database;
     private readonly string _table;
     private readonly string _mapping;
     private int _ingested;
 
-    private LoopbackIngestService(WebApplication app, QueueClient queue, BlobContainerClient container, string database, string table, string mapping)
+    private LoopbackIngestService(WebApplication app, QueueClient queue, QueueClient failed, BlobContainerClient container, string database, string table, string mapping)
     {
         _app = app;
         _queue = queue;
+        _failed = failed;
         _container = container;
         _database = database;
         _table = table;
@@ -76,18 +86,26 @@ public sealed class LoopbackIngestService : IAsyncDisposable
 
     public int DuplicateEvery { get; set; }
 
+    /// <summary>How many of the next ingestions fail transiently (reported Transient, then retried by the service).</summary>
+    public int TransientFailures { get; set; }
+
+    /// <summary>The failed-ingestions queue (Azurite), for tests that look at what was reported.</summary>
+    public QueueClient FailedQueue => _failed;
+
     public static async Task<LoopbackIngestService> StartAsync(Azurite azurite, string database = "clicks", string table = "ClickBuckets", string mapping = "ClickBucketsJson")
     {
         string name = "ingest" + Guid.NewGuid().ToString("N")[..12];
         var queue = azurite.Queues(new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 }).GetQueueClient(name + "-secured");
         await queue.CreateAsync();
+        var failed = azurite.Queues(new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 }).GetQueueClient(name + "-failed");
+        await failed.CreateAsync();
         var container = azurite.Blobs().GetBlobContainerClient(name + "-temp");
         await container.CreateAsync();
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         var app = builder.Build();
-        var service = new LoopbackIngestService(app, queue, container, database, table, mapping);
+        var service = new LoopbackIngestService(app, queue, failed, container, database, table, mapping);
         app.Run(service.HandleAsync);
         await app.StartAsync();
         service.BaseAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/");
@@ -118,7 +136,7 @@ public sealed class LoopbackIngestService : IAsyncDisposable
             ".get ingestion resources" => V1(["ResourceTypeName", "StorageRoot"],
                 ["SecuredReadyForAggregationQueue", _queue.GenerateSasUri(QueueSasPermissions.Add, expiry).AbsoluteUri],
                 ["TempStorage", _container.GenerateSasUri(BlobContainerSasPermissions.Write | BlobContainerSasPermissions.Create, expiry).AbsoluteUri],
-                ["FailedIngestionsQueue", "http://127.0.0.1:9/unused-failed"],
+                ["FailedIngestionsQueue", _failed.GenerateSasUri(QueueSasPermissions.Read | QueueSasPermissions.Process, expiry).AbsoluteUri],
                 ["SuccessfulIngestionsQueue", "http://127.0.0.1:9/unused-successful"]),
             ".get kusto identity token" => V1(["AuthorizationContext"], [IdentityToken]),
             _ => "",
@@ -170,7 +188,7 @@ public sealed class LoopbackIngestService : IAsyncDisposable
         if (encodedBytes > MaxQueueMessageBytes)
         {
             Failures.Enqueue($"message of {encodedBytes} bytes is over the queue's 64 KB limit");
-            return;
+            return; // not readable: the service cannot know whom to report it to
         }
         JsonObject message;
         try
@@ -183,10 +201,10 @@ public sealed class LoopbackIngestService : IAsyncDisposable
             return;
         }
         Messages.Enqueue(message);
-        string? problem = Check(message);
+        var (code, problem) = Check(message);
         if (problem is not null)
         {
-            Failures.Enqueue(problem);
+            await FailAsync(message, code!, problem, cancellationToken);
             return;
         }
         var blobUri = new Uri((string)message["BlobPath"]!);
@@ -194,13 +212,20 @@ public sealed class LoopbackIngestService : IAsyncDisposable
         var blob = _container.GetBlobClient(blobName);
         if (!await blob.ExistsAsync(cancellationToken))
         {
-            Failures.Enqueue("BlobPath does not exist: " + blobUri.GetLeftPart(UriPartial.Path));
+            await FailAsync(message, "Download_SourceNotFound", "BlobPath does not exist: " + blobUri.GetLeftPart(UriPartial.Path), cancellationToken);
             return;
         }
         byte[] data = (await blob.DownloadContentAsync(cancellationToken)).Value.Content.ToArray();
         if ((long?)message["RawDataSize"] is long raw && raw != data.Length)
         {
-            Failures.Enqueue($"RawDataSize {raw} is not the blob's size {data.Length}");
+            await FailAsync(message, "BadRequest_InvalidBlob", $"RawDataSize {raw} is not the blob's size {data.Length}", cancellationToken);
+            return;
+        }
+        if (TransientFailures > 0)
+        {
+            TransientFailures--;
+            await ReportAsync(message, "Transient", "General_InternalServerError", "transient failure (simulated); the service retries", cancellationToken);
+            await _queue.SendMessageAsync(decoded, cancellationToken: cancellationToken); // the service's own retry
             return;
         }
         int times = DuplicateEvery > 0 && Interlocked.Increment(ref _ingested) % DuplicateEvery == 0 ? 2 : 1;
@@ -219,37 +244,71 @@ public sealed class LoopbackIngestService : IAsyncDisposable
         }
     }
 
-    private string? Check(JsonObject message)
+    private async Task FailAsync(JsonObject message, string errorCode, string details, CancellationToken cancellationToken)
+    {
+        Failures.Enqueue(details);
+        await ReportAsync(message, "Permanent", errorCode, details, cancellationToken);
+    }
+
+    /// <summary>A failure report on the failed-ingestions queue, as the service posts it (ReportLevel 0 = failures only, ReportMethod 0 = queue).</summary>
+    private async Task ReportAsync(JsonObject message, string status, string errorCode, string details, CancellationToken cancellationToken)
+    {
+        if ((int?)message["ReportLevel"] is not 0 and not 2 || (int?)message["ReportMethod"] is not 0 and not 2)
+        {
+            return; // the client asked for no failure reports, or for the status table only
+        }
+        var report = new JsonObject
+        {
+            ["OperationId"] = Guid.NewGuid().ToString(),
+            ["Database"] = (string?)message["DatabaseName"],
+            ["Table"] = (string?)message["TableName"],
+            ["FailedOn"] = DateTime.UtcNow.ToString("o", System.Globalization.CultureInfo.InvariantCulture),
+            ["IngestionSourceId"] = (string?)message["Id"],
+            ["IngestionSourcePath"] = (string?)message["BlobPath"],
+            ["Details"] = details,
+            ["ErrorCode"] = errorCode,
+            ["FailureStatus"] = status,
+            ["RootActivityId"] = Guid.NewGuid().ToString(),
+            ["OriginatesFromUpdatePolicy"] = false,
+        };
+        await _failed.SendMessageAsync(report.ToJsonString(), cancellationToken);
+    }
+
+    private (string? Code, string? Problem) Check(JsonObject message)
     {
         if (!Guid.TryParse((string?)message["Id"], out _))
         {
-            return "Id is not a GUID";
+            return ("BadRequest_InvalidBlob", "Id is not a GUID");
         }
-        if ((string?)message["DatabaseName"] != _database || (string?)message["TableName"] != _table)
+        if ((string?)message["DatabaseName"] != _database)
         {
-            return $"target {(string?)message["DatabaseName"]}.{(string?)message["TableName"]} is not {_database}.{_table}";
+            return ("BadRequest_DatabaseNotExist", $"target {(string?)message["DatabaseName"]}.{(string?)message["TableName"]} is not {_database}.{_table}");
+        }
+        if ((string?)message["TableName"] != _table)
+        {
+            return ("BadRequest_TableNotExist", $"target {(string?)message["DatabaseName"]}.{(string?)message["TableName"]} is not {_database}.{_table}");
         }
         if (message["BlobPath"] is null || !Uri.TryCreate((string?)message["BlobPath"], UriKind.Absolute, out var path) || !path.Query.Contains("sig=", StringComparison.Ordinal))
         {
-            return "BlobPath is not a URI with a SAS";
+            return ("BadRequest_EmptyBlobUri", "BlobPath is not a URI with a SAS");
         }
         if (message["AdditionalProperties"] is not JsonObject additional)
         {
-            return "no AdditionalProperties";
+            return ("BadRequest_MissingMappingtFailure", "no AdditionalProperties"); // the code as the error-code page spells it
         }
         if ((string?)additional["authorizationContext"] != IdentityToken)
         {
-            return "AdditionalProperties.authorizationContext is not the identity token";
+            return ("BadRequest_InvalidKustoIdentityToken", "AdditionalProperties.authorizationContext is not the identity token");
         }
         if ((string?)additional["format"] is not ("multijson" or "json"))
         {
-            return "format is not multijson: " + (string?)additional["format"];
+            return ("BadRequest_FormatNotSupported", "format is not multijson: " + (string?)additional["format"]);
         }
         if ((string?)additional["ingestionMappingReference"] != _mapping)
         {
-            return "mapping is not " + _mapping;
+            return ("BadRequest_MappingReferenceWasNotFound", "mapping is not " + _mapping + ": " + (string?)additional["ingestionMappingReference"]);
         }
-        return null;
+        return (null, null);
     }
 
     public async ValueTask DisposeAsync()
@@ -257,6 +316,7 @@ public sealed class LoopbackIngestService : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
         await _queue.DeleteIfExistsAsync();
+        await _failed.DeleteIfExistsAsync();
         await _container.DeleteIfExistsAsync();
     }
 }

@@ -250,4 +250,108 @@ public sealed class AzureReconciliationTests(Azurite azurite) : IAsyncLifetime
         Assert.Equal(0, again.ShardsRead);
         Assert.Empty(_adx.Mismatches);
     }
+
+    [Fact]
+    public async Task Rows_of_a_queued_ingestion_ADX_failed_for_good_are_restored_by_the_recount()
+    {
+        // Decision 064: the aggregator queued two batches of partition 0; ADX ingested the first and failed the second
+        // (a renamed mapping), reporting it to the failed-ingestions queue; the drain set it aside. The recount from
+        // Capture then restores its clicks as a correction, and the next run finds everything matching.
+        await using var dm = await LoopbackIngestService.StartAsync(azurite);
+        var noon = TestClicks.Noon;
+        var clicks = Enumerable.Range(0, 10).Select(i => TestClicks.Make("ad-1", $"imp-{i}", noon.AddSeconds(i))).ToList();
+        await UploadCapture("0", noon, clicks.Select((c, i) => ((long)i, c)).ToArray());
+        await Checkpoint("0", 9);
+        KustoClient Queued(string mapping) => _adx.Client(configure: o =>
+        {
+            o.IngestionMode = KustoIngestionMode.Queued;
+            o.IngestUri = dm.BaseAddress;
+            o.BucketMapping = mapping;
+        });
+        var claims = new ClickFunctions.Azure.Tables.TableClaimStore(azurite.Tables(),
+            Options.Create(new ClickFunctions.Azure.Tables.TableClaimOptions { TableServiceUri = azurite.TableEndpoint, TablePrefix = _container }),
+            TestClicks.Clock(), NullLogger<ClickFunctions.Azure.Tables.TableClaimStore>.Instance);
+        var deadLetters = new ClickFunctions.Azure.DeadLetters.BlobDeadLetterWriter(azurite.Blobs().GetBlobContainerClient(_container + "-dl"), NullLogger<ClickFunctions.Azure.DeadLetters.BlobDeadLetterWriter>.Instance);
+        var step = new ClickFunctions.Aggregation.AggregationStep(claims);
+        var events = clicks.Select((c, i) => new ClickFunctions.Ports.RawEvent("0", i, c.Timestamp, ClickWireFormat.Encode(c))).ToList();
+        foreach (var (batch, mapping) in new[] { (events[..5], "ClickBucketsJson"), (events[5..], "ClickBucketsJsonRenamed") })
+        {
+            var aggregator = new ClickFunctions.Azure.Aggregation.ClickAggregator(step, new KustoBucketSink(Queued(mapping)), deadLetters, TestClicks.Metrics(),
+                TestClicks.Clock(), NullLogger<ClickFunctions.Azure.Aggregation.ClickAggregator>.Instance, TestClicks.FastRetries());
+            await aggregator.AggregateAsync(batch, TestContext.Current.CancellationToken);
+        }
+        Assert.Equal(2, await dm.DrainAsync(TestContext.Current.CancellationToken));
+        Assert.Single(dm.Failures);
+        var drained = await new IngestionFailureDrain(Queued("ClickBucketsJson"), deadLetters, TestClicks.Metrics(), Options.Create(new KustoOptions()),
+            NullLogger<IngestionFailureDrain>.Instance).DrainAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(1, drained.DeadLettered);
+        Assert.Equal(5, dm.Rows.Values.Sum(r => r.GetProperty("clicks").GetInt64())); // ADX holds half of the window
+
+        // ADX as the loopback server answers the reconciler's two queries over the dedup view: the rows the fake
+        // ingestor took, and the corrections streamed since.
+        var stored = new System.Collections.Concurrent.ConcurrentDictionary<string, JsonElement>(dm.Rows, StringComparer.Ordinal);
+        _adx.QueryAnswer = r => DedupViewAnswer(r, stored.Values);
+        _adx.IngestSink = r =>
+        {
+            foreach (string line in r.Body.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var row = JsonDocument.Parse(line).RootElement.Clone();
+                stored[row.GetProperty("rowId").GetString()!] = row;
+            }
+        };
+
+        var report = await Reconciliation().RunDueWindowAsync(TestContext.Current.CancellationToken);
+
+        Assert.Empty(_adx.Mismatches);
+        Assert.Equal(ReconcileStatus.Corrected, report.Status);
+        var correction = Assert.Single(stored.Values, r => r.GetProperty("source").GetString() == "correction");
+        Assert.Equal(5, correction.GetProperty("clicks").GetInt64());
+        Assert.Equal(10, stored.Values.Sum(r => r.GetProperty("clicks").GetInt64())); // every click of the window, once
+
+        var again = await Reconciliation().RunDueWindowAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(ReconcileStatus.Matched, again.Status);
+        Assert.Equal(10, stored.Values.Sum(r => r.GetProperty("clicks").GetInt64()));
+    }
+
+    /// <summary>
+    /// StoredShardTotals.kql and StoredBucketsInShards.kql over rows of the dedup view (one per row id), with their
+    /// semantics: buckets summed by (advertiser, campaign, ad, minute) in [fromTime, toTime), zero sums dropped from the
+    /// totals, shards by BucketShards.
+    /// </summary>
+    private static string? DedupViewAnswer(RecordedRequest request, IEnumerable<JsonElement> rows)
+    {
+        using var body = JsonDocument.Parse(request.Body);
+        string csl = body.RootElement.GetProperty("csl").GetString() ?? "";
+        var parameters = body.RootElement.GetProperty("properties").GetProperty("Parameters");
+        static DateTimeOffset Time(JsonElement p) => DateTimeOffset.Parse(p.GetString()!["datetime(".Length..^1], CultureInfo.InvariantCulture);
+        var from = Time(parameters.GetProperty("fromTime"));
+        var to = Time(parameters.GetProperty("toTime"));
+        var buckets = rows
+            .Select(r => (Adv: r.GetProperty("advertiserId").GetString()!, Campaign: r.GetProperty("campaignId").GetString()!, Ad: r.GetProperty("adId").GetString()!,
+                Start: r.GetProperty("bucketStart").GetDateTimeOffset(), Clicks: r.GetProperty("clicks").GetInt64(), Invalid: r.GetProperty("invalidClicks").GetInt64(),
+                Reasons: r.GetProperty("invalidByReason")))
+            .Where(r => r.Start >= from && r.Start < to)
+            .GroupBy(r => (r.Adv, r.Campaign, r.Ad, r.Start))
+            .Select(g => (g.Key, Clicks: g.Sum(r => r.Clicks), Invalid: g.Sum(r => r.Invalid),
+                Reasons: g.SelectMany(r => r.Reasons.ValueKind == JsonValueKind.Object ? r.Reasons.EnumerateObject().Select(p => (p.Name, p.Value.GetInt64())) : [])
+                    .GroupBy(p => p.Name).ToDictionary(p => p.Key, p => p.Sum(x => x.Item2)),
+                Shard: Shard(g.Key.Adv, g.Key.Campaign, g.Key.Ad)))
+            .ToList();
+        if (csl == KustoQueries.Load("StoredShardTotals"))
+        {
+            return V2Responses.WithPrimaryResult(ShardColumns, buckets.Where(b => b.Clicks != 0 || b.Invalid != 0).GroupBy(b => b.Shard)
+                .Select(g => new object?[] { g.Key, (long)g.Count(), g.Sum(b => b.Clicks), g.Sum(b => b.Invalid), g.Sum(b => (b.Clicks + b.Invalid) * (long)(b.Key.Start - from).TotalMinutes) })
+                .ToArray());
+        }
+        if (csl == KustoQueries.Load("StoredBucketsInShards"))
+        {
+            string ids = parameters.GetProperty("shardIds").GetString()!;
+            var shards = JsonDocument.Parse(ids["dynamic(".Length..^1]).RootElement.EnumerateArray().Select(e => e.GetString()!).ToHashSet(StringComparer.Ordinal);
+            return V2Responses.WithPrimaryResult(StoredColumns, buckets.Where(b => shards.Contains(b.Shard))
+                .Select(b => new object?[] { b.Key.Adv, b.Key.Campaign, b.Key.Ad, b.Key.Start.UtcDateTime.ToString("o", CultureInfo.InvariantCulture), b.Clicks, b.Invalid,
+                    new JsonObject(b.Reasons.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)JsonValue.Create(p.Value)))) })
+                .ToArray());
+        }
+        return null;
+    }
 }

@@ -6,7 +6,7 @@ namespace ClickFunctions.Azure.Tests.Telemetry;
 
 /// <summary>
 /// Listens to one meter factory's "ClickFunctions" instruments (the listener is process-wide and tests run in
-/// parallel, so only this factory's). Measurements are keyed by name, or name{reason} when tagged with a reason.
+/// parallel, so only this factory's). Measurements are keyed by name, or name{reason} when tagged with a reason (or a status).
 /// </summary>
 public sealed class MeterRecorder
 {
@@ -44,7 +44,7 @@ public sealed class MeterRecorder
     {
         foreach (var tag in tags)
         {
-            if (tag.Key == "reason")
+            if (tag.Key is "reason" or "status")
             {
                 return instrument.Name + "{" + tag.Value + "}";
             }

@@ -11,7 +11,7 @@ public sealed class MonitoringTests
         "clicks.recorded", "clicks.rejected", "clicks.invalid", "clicks.publish.latency", "clicks.publish.failures",
         "clicks.publish.batch_size", "aggregate.batch_size", "aggregate.duplicates", "aggregate.ingestion.failures",
         "aggregate.lag", "reconcile.drift", "reconcile.gaps", "clicks.publish.retries", "aggregate.failures",
-        "aggregate.dead_letters", "aggregate.backlog",
+        "aggregate.dead_letters", "aggregate.backlog", "aggregate.ingestion.reported_failures",
     ];
 
     [Theory]
