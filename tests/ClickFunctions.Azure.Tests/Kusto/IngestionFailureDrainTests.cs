@@ -53,7 +53,7 @@ public sealed class IngestionFailureDrainTests(Azurite azurite) : IAsyncLifetime
 
     private IngestionFailureDrain Drain(KustoClient client) => new(client,
         new BlobDeadLetterWriter(DeadLetterContainer, NullLogger<BlobDeadLetterWriter>.Instance), new AzureClickMetrics(_meters),
-        Options.Create(new KustoOptions()), NullLogger<IngestionFailureDrain>.Instance);
+        Options.Create(new KustoOptions { Database = "clicks" }), NullLogger<IngestionFailureDrain>.Instance);
 
     private ClickAggregator Aggregator(KustoClient client)
     {
@@ -74,7 +74,7 @@ public sealed class IngestionFailureDrainTests(Azurite azurite) : IAsyncLifetime
         }).ToArray();
 
     private async Task<List<string>> FailedBlobs() =>
-        await DeadLetterContainer.GetBlobsAsync(global::Azure.Storage.Blobs.Models.BlobTraits.None, global::Azure.Storage.Blobs.Models.BlobStates.None, BlobDeadLetterWriter.FailedBatchPrefix, TestContext.Current.CancellationToken)
+        !await DeadLetterContainer.ExistsAsync(TestContext.Current.CancellationToken) ? [] : await DeadLetterContainer.GetBlobsAsync(global::Azure.Storage.Blobs.Models.BlobTraits.None, global::Azure.Storage.Blobs.Models.BlobStates.None, BlobDeadLetterWriter.FailedBatchPrefix, TestContext.Current.CancellationToken)
             .Select(b => b.Name).ToListAsync(TestContext.Current.CancellationToken);
 
     [Fact]

@@ -282,7 +282,7 @@ public sealed class AzureReconciliationTests(Azurite azurite) : IAsyncLifetime
         }
         Assert.Equal(2, await dm.DrainAsync(TestContext.Current.CancellationToken));
         Assert.Single(dm.Failures);
-        var drained = await new IngestionFailureDrain(Queued("ClickBucketsJson"), deadLetters, TestClicks.Metrics(), Options.Create(new KustoOptions()),
+        var drained = await new IngestionFailureDrain(Queued("ClickBucketsJson"), deadLetters, TestClicks.Metrics(), Options.Create(new KustoOptions { Database = "clicks" }),
             NullLogger<IngestionFailureDrain>.Instance).DrainAsync(TestContext.Current.CancellationToken);
         Assert.Equal(1, drained.DeadLettered);
         Assert.Equal(5, dm.Rows.Values.Sum(r => r.GetProperty("clicks").GetInt64())); // ADX holds half of the window
