@@ -83,7 +83,7 @@ public sealed class KustoBucketQueries(KustoClient kusto) : IClickQueries
         {
             ["advertiserId"] = KustoParameter.Text(query.AdvertiserId),
             ["adId"] = KustoParameter.Text(query.AdId ?? ""),
-            ["by"] = KustoParameter.Text(query.Dimension is { } d ? d.Code() : query.By),
+            ["breakdownBy"] = KustoParameter.Text(query.Dimension is { } d ? d.Code() : query.By),
             ["fromTime"] = KustoParameter.Time(query.Range.From),
             ["toTime"] = KustoParameter.Time(query.Range.To),
             ["maxRows"] = KustoParameter.Number(query.Limit),

@@ -273,7 +273,7 @@ public sealed partial class LoopbackAdxEngine
     /// <summary>Breakdown.kql: day views inside whole UTC days, the quarter-hour (or minute) views at the edges; ranked, cut at maxRows, the rest summed.</summary>
     private string Breakdown(Dictionary<string, object> p)
     {
-        string advertiser = (string)p["advertiserId"], ad = (string)p["adId"], by = (string)p["by"];
+        string advertiser = (string)p["advertiserId"], ad = (string)p["adId"], by = (string)p["breakdownBy"];
         var from = (DateTimeOffset)p["fromTime"];
         var to = (DateTimeOffset)p["toTime"];
         long maxRows = (long)p["maxRows"];
