@@ -71,9 +71,7 @@ public static class BucketRows
         ArgumentNullException.ThrowIfNull(value);
         string canonical = string.Join('\n', "cf-dim-v1", source, batchId, key.AdvertiserId, key.CampaignId, key.AdId,
             key.Minute.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture), dimension.Code(), value);
-        Span<byte> digest = stackalloc byte[32];
-        SHA256.HashData(Encoding.UTF8.GetBytes(canonical), digest);
-        return Convert.ToHexStringLower(digest[..16]);
+        return Hash(canonical);
     }
 
     /// <summary>Invalid clicks by reason code, non-zero reasons only (corrections may be negative).</summary>
@@ -95,6 +93,11 @@ public static class BucketRows
     {
         string canonical = string.Join('\n', "cf-row-v1", source, batchId, key.AdvertiserId, key.CampaignId, key.AdId,
             key.Minute.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return Hash(canonical);
+    }
+
+    private static string Hash(string canonical)
+    {
         Span<byte> digest = stackalloc byte[32];
         SHA256.HashData(Encoding.UTF8.GetBytes(canonical), digest);
         return Convert.ToHexStringLower(digest[..16]);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using ClickFunctions.Azure.Kusto;
+using ClickFunctions.Clicks;
 
 namespace ClickFunctions.Azure.Tests.Kusto;
 
@@ -165,12 +166,14 @@ public sealed partial class LoopbackAdxEngine
 
     // ---- the app's queries ----
 
+    private static readonly string[] KnownQueries = ["AdClicks", "Breakdown", "AdvertiserAds"];
+
     public string? Answer(RecordedRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         using var body = JsonDocument.Parse(request.Body);
         string csl = body.RootElement.GetProperty("csl").GetString() ?? "";
-        string? name = new[] { "AdClicks", "Breakdown", "AdvertiserAds" }.FirstOrDefault(n => KustoQueries.Load(n) == csl);
+        string? name = KnownQueries.FirstOrDefault(n => KustoQueries.Load(n) == csl);
         if (name is null)
         {
             return null;
