@@ -152,6 +152,10 @@ public sealed partial class QueryContractTests : IAsyncLifetime
         // The test sends a few dozen requests; the per-key limit is not what it checks.
         start.Environment["RateLimits__PerKeyPerSecond"] = "100000";
         start.Environment["RateLimits__PerKeyBurst"] = "100000";
+        // No periodic reconciliation during the test: a confirmed window would make the local host's finalThrough
+        // non-null, and the Azure shape records none (docs/query-api.md, both hosts).
+        start.Environment["Reconcile__Interval"] = "1.00:00:00";
+        start.Environment["Reconcile__Span"] = "1.00:00:00";
         start.Environment["DOTNET_gcServer"] = "0";
         _local = Process.Start(start)!;
         var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
