@@ -30,8 +30,48 @@ public static class BucketRows
             }
             rows.Add(new BucketRow(RowId(source, batchId, key), key.AdvertiserId, key.CampaignId, key.AdId, key.Minute,
                 counts.Clicks, counts.InvalidClicks, Reasons(counts), source, batchId));
+            AddDimensionRows(rows, key, counts, source, batchId);
         }
         return rows;
+    }
+
+    private static readonly SortedDictionary<string, long> NoReasons = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// One row per dimension value the bucket counted (decision 073): its counts in DimensionClicks /
+    /// DimensionInvalidClicks, Clicks and InvalidClicks 0 so the bucket rollups and the reconciler read the same sums.
+    /// </summary>
+    private static void AddDimensionRows(List<BucketRow> rows, BucketKey key, BucketCounts counts, string source, string batchId)
+    {
+        if (counts.Dimensions is not { } dimensions)
+        {
+            return;
+        }
+        foreach (var ((dimension, value), count) in dimensions
+            .OrderBy(d => d.Key.Dimension).ThenBy(d => d.Key.Value, StringComparer.Ordinal))
+        {
+            if (count.Clicks == 0 && count.InvalidClicks == 0)
+            {
+                continue;
+            }
+            rows.Add(new BucketRow(DimensionRowId(source, batchId, key, dimension, value), key.AdvertiserId, key.CampaignId, key.AdId, key.Minute,
+                0, 0, NoReasons, source, batchId)
+            {
+                Dimension = dimension.Code(),
+                DimensionValue = value,
+                DimensionClicks = count.Clicks,
+                DimensionInvalidClicks = count.InvalidClicks,
+            });
+        }
+    }
+
+    /// <summary>The id of a dimension row: the bucket's identity plus the dimension and its value.</summary>
+    public static string DimensionRowId(string source, string batchId, BucketKey key, ClickDimension dimension, string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        string canonical = string.Join('\n', "cf-dim-v1", source, batchId, key.AdvertiserId, key.CampaignId, key.AdId,
+            key.Minute.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture), dimension.Code(), value);
+        return Hash(canonical);
     }
 
     /// <summary>Invalid clicks by reason code, non-zero reasons only (corrections may be negative).</summary>
@@ -53,6 +93,11 @@ public static class BucketRows
     {
         string canonical = string.Join('\n', "cf-row-v1", source, batchId, key.AdvertiserId, key.CampaignId, key.AdId,
             key.Minute.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return Hash(canonical);
+    }
+
+    private static string Hash(string canonical)
+    {
         Span<byte> digest = stackalloc byte[32];
         SHA256.HashData(Encoding.UTF8.GetBytes(canonical), digest);
         return Convert.ToHexStringLower(digest[..16]);

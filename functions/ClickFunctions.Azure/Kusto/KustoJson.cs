@@ -12,7 +12,12 @@ public sealed record KustoRequestProperties(
     [property: JsonPropertyName("Options")] Dictionary<string, string> Options,
     [property: JsonPropertyName("Parameters")] Dictionary<string, string> Parameters);
 
-/// <summary>One minute-bucket row as the <c>ClickBucketsJson</c> mapping reads it (camelCase paths).</summary>
+/// <summary>
+/// One minute-bucket row as the <c>ClickBucketsJson</c> mapping reads it (camelCase paths). A dimension row (decision
+/// 073) has <see cref="Dimension"/>, <see cref="DimensionValue"/> and its counts in <see cref="DimensionClicks"/> /
+/// <see cref="DimensionInvalidClicks"/>, with <see cref="Clicks"/> and <see cref="InvalidClicks"/> 0; a bucket row
+/// leaves the four out (null in the table).
+/// </summary>
 public sealed record BucketRow(
     string RowId,
     string AdvertiserId,
@@ -23,7 +28,20 @@ public sealed record BucketRow(
     long InvalidClicks,
     IReadOnlyDictionary<string, long> InvalidByReason,
     string Source,
-    string BatchId);
+    string BatchId)
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Dimension { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? DimensionValue { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? DimensionClicks { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? DimensionInvalidClicks { get; init; }
+}
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(KustoRequest))]

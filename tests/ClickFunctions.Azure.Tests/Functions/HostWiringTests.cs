@@ -41,6 +41,8 @@ public sealed class HostWiringTests
                 ActivatorUtilities.CreateInstance<ReconcileClicks>(host.Services),
                 ActivatorUtilities.CreateInstance<GetAdClicks>(host.Services),
                 ActivatorUtilities.CreateInstance<ListAdvertiserAds>(host.Services),
+                ActivatorUtilities.CreateInstance<GetAdBreakdown>(host.Services),
+                ActivatorUtilities.CreateInstance<GetAdvertiserBreakdown>(host.Services),
                 host.Services.GetRequiredService<ClickCapture>(), // what the static ClickRedirect resolves per request
             };
         });

@@ -124,8 +124,8 @@ public sealed class PlatformHeadersTests
         try
         {
             adx.Expect("POST", "/v2/rest/query", 200, V2Responses.WithPrimaryResult(
-                [("Kind", "string"), ("BucketStart", "datetime"), ("Clicks", "long"), ("InvalidClicks", "long")],
-                ["known", "2026-11-29T00:00:00.0000000Z", 0, 0]));
+                [("Kind", "string"), ("BucketStart", "datetime"), ("Clicks", "long"), ("InvalidClicks", "long"), .. ClickFunctions.Azure.Kusto.KustoBucketQueries.ReasonColumns.Select(c => (c.Column, "long"))],
+                ["known", "2026-11-29T00:00:00.0000000Z", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
             var context = new DefaultHttpContext { RequestServices = host.Services };
             context.Request.Method = "GET";
             context.Request.Path = "/api/ads/ad-1/clicks";

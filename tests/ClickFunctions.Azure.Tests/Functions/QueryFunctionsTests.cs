@@ -100,9 +100,10 @@ public sealed class QueryFunctionsTests : IAsyncLifetime
     [Fact]
     public async Task An_owned_ad_answers_with_the_shared_contract_from_ADX_for_the_mapped_advertiser()
     {
-        _adx.Expect("POST", "/v2/rest/query", 200, V2Responses.WithPrimaryResult(
-            [("Kind", "string"), ("BucketStart", "datetime"), ("Clicks", "long"), ("InvalidClicks", "long")],
-            ["bucket", "2026-11-29T10:05:00.0000000Z", 3, 1], ["known", "2026-11-29T00:00:00.0000000Z", 0, 0]),
+        (string, string)[] columns = [("Kind", "string"), ("BucketStart", "datetime"), ("Clicks", "long"), ("InvalidClicks", "long"),
+            .. ClickFunctions.Azure.Kusto.KustoBucketQueries.ReasonColumns.Select(c => (c.Column, "long"))];
+        _adx.Expect("POST", "/v2/rest/query", 200, V2Responses.WithPrimaryResult(columns,
+            ["minute", "2026-11-29T10:05:00.0000000Z", 3, 1, 1, 0, 0, 0, 0, 0, 0, 0], ["known", "2026-11-29T00:00:00.0000000Z", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
             r => JsonDocument.Parse(r.Body).RootElement.GetProperty("properties").GetProperty("Parameters").GetProperty("advertiserId").GetString() == "adv-1" ? null : "not scoped to adv-1");
         var (status, body) = await Get("ads", "ad-1", "clicks", "?from=2026-11-29T10:00:00Z&to=2026-11-29T11:00:00Z&granularity=minute", AsAdvertiser);
         Assert.Empty(_adx.Mismatches);
@@ -111,5 +112,6 @@ public sealed class QueryFunctionsTests : IAsyncLifetime
         Assert.Equal("adv-1", json.GetProperty("advertiserId").GetString());
         Assert.Equal(3, json.GetProperty("total").GetProperty("clicks").GetInt64());
         Assert.Equal("2026-11-29T10:05:00Z", json.GetProperty("buckets")[0].GetProperty("start").GetString());
+        Assert.Equal(1, json.GetProperty("buckets")[0].GetProperty("invalidByReason").GetProperty("bot_user_agent").GetInt64());
     }
 }

@@ -9,7 +9,12 @@ namespace ClickFunctions.Azure.Tests.Kusto;
 /// <summary>The query port and the bucket sink on ADX: the embedded KQL, typed parameters, the ingestion request.</summary>
 public sealed class KustoBucketQueriesTests : IAsyncLifetime
 {
-    private static readonly (string, string)[] AdClicksColumns = [("Kind", "string"), ("BucketStart", "datetime"), ("Clicks", "long"), ("InvalidClicks", "long")];
+    private static readonly (string, string)[] AdClicksColumns =
+        [("Kind", "string"), ("BucketStart", "datetime"), ("Clicks", "long"), ("InvalidClicks", "long"), .. KustoBucketQueries.ReasonColumns.Select(c => (c.Column, "long"))];
+
+    /// <summary>An AdClicks.kql row: kind, start, valid clicks, then the reason columns (bot_user_agent first, duplicate sixth).</summary>
+    private static object?[] Row(string kind, string start, long clicks, long bots = 0, long duplicates = 0) =>
+        [kind, start, clicks, bots + duplicates, bots, 0L, 0L, 0L, 0L, duplicates, 0L, 0L];
     private static readonly DateTimeOffset From = new(2026, 11, 29, 10, 0, 0, TimeSpan.Zero);
     private LoopbackKusto _server = null!;
 
@@ -35,11 +40,14 @@ public sealed class KustoBucketQueriesTests : IAsyncLifetime
             {
                 return "csl is not the embedded AdClicks.kql";
             }
+            // Three UTC hours at hour granularity: hour rows of that one UTC day, no minute or day rows.
             return parameters.GetProperty("adId").GetString() == hostile
                 && parameters.GetProperty("advertiserId").GetString() == "adv-1"
                 && parameters.GetProperty("fromTime").GetString() == "datetime(2026-11-29T10:00:00.0000000Z)"
                 && parameters.GetProperty("toTime").GetString() == "datetime(2026-11-29T13:00:00.0000000Z)"
-                && parameters.GetProperty("granularity").GetString() == "hour"
+                && parameters.GetProperty("hourDays").GetString() == "dynamic([" + new DateTimeOffset(2026, 11, 29, 0, 0, 0, TimeSpan.Zero).ToUnixTimeSeconds() + "])"
+                && parameters.GetProperty("minuteHours").GetString() == "dynamic([])"
+                && parameters.GetProperty("days").GetString() == "dynamic([])"
                 && body.GetProperty("properties").GetProperty("Options").GetProperty("servertimeout").GetString() == "00:00:30"
                 ? null : "wrong parameters: " + parameters;
         });
@@ -57,7 +65,7 @@ public sealed class KustoBucketQueriesTests : IAsyncLifetime
     [Fact]
     public async Task An_owned_ad_without_clicks_in_the_range_has_no_buckets_and_zero_totals()
     {
-        _server.Expect("POST", "/v2/rest/query", 200, V2Responses.WithPrimaryResult(AdClicksColumns, ["known", "2026-11-01T00:00:00.0000000Z", 0, 0]));
+        _server.Expect("POST", "/v2/rest/query", 200, V2Responses.WithPrimaryResult(AdClicksColumns, Row("known", "2026-11-01T00:00:00.0000000Z", 0)));
         var result = await new KustoBucketQueries(_server.Client()).GetAdClicksAsync(Query("ad-1"), TestContext.Current.CancellationToken);
         Assert.NotNull(result);
         Assert.Empty(result.Buckets);
@@ -68,13 +76,18 @@ public sealed class KustoBucketQueriesTests : IAsyncLifetime
     public async Task Buckets_come_back_in_order_with_their_totals()
     {
         _server.Expect("POST", "/v2/rest/query", 200, V2Responses.WithPrimaryResult(AdClicksColumns,
-            ["bucket", "2026-11-29T10:00:00.0000000Z", 5, 1],
-            ["bucket", "2026-11-29T12:00:00.0000000Z", 7, 0],
-            ["known", "2026-11-29T00:00:00.0000000Z", 0, 0]));
+            Row("hour", "2026-11-29T10:00:00.0000000Z", 5, bots: 1),
+            Row("hour", "2026-11-29T12:00:00.0000000Z", 7, duplicates: 2),
+            // Outside the plan's ranges (a row of an hour the query did not ask for): not counted.
+            Row("hour", "2026-11-29T14:00:00.0000000Z", 100),
+            Row("known", "2026-11-29T00:00:00.0000000Z", 0)));
         var result = await new KustoBucketQueries(_server.Client()).GetAdClicksAsync(Query("ad-1"), TestContext.Current.CancellationToken);
         Assert.NotNull(result);
-        Assert.Equal([new ClickBucket(From.UtcDateTime, 5, 1), new ClickBucket(From.AddHours(2).UtcDateTime, 7, 0)], result.Buckets);
-        Assert.Equal(new ClickTotals(12, 1), result.Total);
+        Assert.Equal([new ClickBucket(From, 5, 1), new ClickBucket(From.AddHours(2), 7, 2)], result.Buckets);
+        Assert.Equal(new ClickTotals(12, 3), result.Total);
+        Assert.Equal(1, result.Total.InvalidByReason["bot_user_agent"]);
+        Assert.Equal(2, result.Total.InvalidByReason["duplicate"]);
+        Assert.Equal(2, result.Buckets[1].InvalidByReason["duplicate"]);
         Assert.Equal("hour", result.Granularity);
     }
 
@@ -139,6 +152,33 @@ public sealed class KustoBucketQueriesTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Each_dimension_value_of_a_bucket_is_a_row_of_its_own_in_the_same_request_with_bucket_counts_of_zero()
+    {
+        var key = new BucketKey("adv-1", "cmp-1", "ad-1", From);
+        var counts = new BucketCounts();
+        counts.Add(ClickReason.Valid, 3);
+        counts.Add(ClickReason.BotUserAgent);
+        counts.AddDimension(ClickDimension.Country, "DE", 2, 1);
+        counts.AddDimension(ClickDimension.Country, "US", 1, 0);
+        counts.AddDimension(ClickDimension.SubId, "none", 3, 1);
+        string? body = null;
+        _server.Expect("POST", "/v1/rest/ingest/clicks/ClickBuckets?streamFormat=MultiJson&mappingName=ClickBucketsJson", 200, """{"Tables":[]}""", r => { body = r.Body; return null; });
+        await new KustoBucketSink(_server.Client()).WriteAsync("0:10-20", new Dictionary<BucketKey, BucketCounts> { [key] = counts }, TestContext.Current.CancellationToken);
+        Assert.Empty(_server.Mismatches);
+
+        var rows = body!.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(4, rows.Count);
+        var bucket = Assert.Single(rows, r => !r.TryGetProperty("dimension", out _));
+        Assert.Equal(3, bucket.GetProperty("clicks").GetInt64());
+        var dimensions = rows.Where(r => r.TryGetProperty("dimension", out _)).ToList();
+        Assert.All(dimensions, r => Assert.Equal(0, r.GetProperty("clicks").GetInt64() + r.GetProperty("invalidClicks").GetInt64()));
+        Assert.Equal(["country:DE:2:1", "country:US:1:0", "sub_id:none:3:1"], dimensions.Select(r =>
+            $"{r.GetProperty("dimension").GetString()}:{r.GetProperty("dimensionValue").GetString()}:{r.GetProperty("dimensionClicks").GetInt64()}:{r.GetProperty("dimensionInvalidClicks").GetInt64()}"));
+        Assert.Equal(4, rows.Select(r => r.GetProperty("rowId").GetString()).Distinct().Count());
+        Assert.Equal(BucketRows.DimensionRowId("stream", "0:10-20", key, ClickDimension.Country, "DE"), dimensions[0].GetProperty("rowId").GetString());
+    }
+
+    [Fact]
     public void Row_ids_are_the_same_for_the_same_batch_and_differ_across_batches_and_buckets()
     {
         var key = new BucketKey("adv-1", "cmp-1", "ad-1", From);
@@ -151,7 +191,7 @@ public sealed class KustoBucketQueriesTests : IAsyncLifetime
     public void Every_KQL_file_is_embedded_and_takes_its_values_as_query_parameters()
     {
         var files = Directory.GetFiles(Path.Combine(Infrastructure.TestPaths.RepoRoot, "functions", "ClickFunctions.Azure", "Kusto"), "*.kql");
-        Assert.Equal(5, files.Length);
+        Assert.Equal(6, files.Length);
         foreach (string file in files)
         {
             string kql = KustoQueries.Load(Path.GetFileNameWithoutExtension(file));

@@ -42,7 +42,8 @@ public sealed partial class KqlSchemaTests
 
         Assert.Equal(
             ["RowId:string", "AdvertiserId:string", "CampaignId:string", "AdId:string", "BucketStart:datetime", "Clicks:long",
-             "InvalidClicks:long", "InvalidByReason:dynamic", "Source:string", "BatchId:string"],
+             "InvalidClicks:long", "InvalidByReason:dynamic", "Source:string", "BatchId:string", "Dimension:string", "DimensionValue:string",
+             "DimensionClicks:long", "DimensionInvalidClicks:long"],
             result.Columns("ClickBuckets"));
         Assert.Equal(["PrincipalId:string", "AdvertiserId:string"], result.Columns("AdvertiserPrincipals"));
     }
@@ -52,6 +53,8 @@ public sealed partial class KqlSchemaTests
     [InlineData("ClicksPerMinute")]
     [InlineData("ClicksPerHour")]
     [InlineData("ClicksPerDay")]
+    [InlineData("DimensionsPerQuarterHour")]
+    [InlineData("DimensionsPerDay")]
     public async Task The_materialized_view_exists_with_clicks_per_ad_and_bucket(string view)
     {
         var result = await Repository.Value;
