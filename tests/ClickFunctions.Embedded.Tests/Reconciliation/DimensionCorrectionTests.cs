@@ -171,5 +171,23 @@ public sealed class DimensionCorrectionTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task Retention_deletes_the_day_dimension_rows_with_the_day_buckets_and_a_breakdown_reaching_before_them_is_refused()
+    {
+        const int Count = 60;
+        await WriteLogAsync(Count);
+        using var store = await AggregateLiveAsync((_, counts) => counts);
+        Assert.Equal(Expected(Count, "ad-1", c => c.Dimensions.Country).OrderBy(e => e.Key), (await BreakdownAsync(store, "ad-1", ClickDimension.Country, Day, Day.AddDays(1))).OrderBy(e => e.Key));
+
+        store.DeleteRollupBefore(Granularity.Day, Day.AddDays(1));
+
+        Assert.True(store.DimensionRowsDeleted > 0);
+        var refused = await Assert.ThrowsAsync<RangeNotRetainedException>(async () => await BreakdownAsync(store, "ad-1", ClickDimension.Country, Day, Day.AddDays(1)));
+        Assert.Contains("breakdown day rows before 2026-11-30T00:00:00Z are no longer kept", refused.Message, StringComparison.Ordinal);
+        // The quarter-hour rows are kept with the minutes: a range inside the day still answers.
+        var quarter = await BreakdownAsync(store, "ad-1", ClickDimension.Country, T.AddSeconds(-30), T.AddMinutes(15).AddSeconds(-30));
+        Assert.Equal(Expected(Count, "ad-1", c => c.Dimensions.Country).OrderBy(e => e.Key), quarter.OrderBy(e => e.Key));
+    }
+
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 }
