@@ -121,7 +121,7 @@ public sealed class RetentionTests : IDisposable
         Assert.True(_data.Store.DimensionRowsDeleted > 0);
         var dayStart = new DateTimeOffset(_t0.UtcDateTime.Date, TimeSpan.Zero);
         BreakdownQuery ByCountry(DateTimeOffset from, DateTimeOffset to) =>
-            new(OfflineDataDirectory.Advertiser, "ad-1", "country", Aggregation.ClickDimension.Country, new TimeRange(from, to), TimeZoneInfo.Utc, 100);
+            new(OfflineDataDirectory.Advertiser, "ad-1", "country", global::ClickFunctions.Aggregation.ClickDimension.Country, new TimeRange(from, to), TimeZoneInfo.Utc, 100);
         var refusedBreakdown = await Assert.ThrowsAsync<RangeNotRetainedException>(async () => await _data.Store.GetBreakdownAsync(ByCountry(_t0, _t0.AddHours(1)), Ct));
         Assert.Contains("quarter-hour rows", refusedBreakdown.Message, StringComparison.Ordinal);
         var wholeDay = await _data.Store.GetBreakdownAsync(ByCountry(dayStart, dayStart.AddDays(1)), Ct);
