@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using ClickFunctions.Aggregation;
 using ClickFunctions.Queries;
 using ClickFunctions.Signing;
 using ClickFunctions.Tests.Aggregation;
