@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
-using ClickFunctions.Aggregation;
+using ClickFunctions.Clicks;
 using ClickFunctions.Queries;
 using ClickFunctions.Signing;
 using ClickFunctions.Tests.Aggregation;
