@@ -2,7 +2,6 @@ using System.CommandLine;
 using ClickFunctions.Embedded;
 using ClickFunctions.Embedded.Operations;
 using ClickFunctions.Embedded.Store;
-using DuckDB.NET.Data;
 
 namespace ClickFunctions.Local;
 
@@ -40,21 +39,15 @@ public sealed class BackupCommand : ClickFunctions.Local.Cli.ICliCommand
             Console.Error.WriteLine($"No store at {paths.StorePath}: nothing to back up.");
             return BadArguments;
         }
-        DuckDbClickStore store;
-        try
+        if (OpsSocket.TryOpenStore(paths.StorePath, out string? problem) is not { } store)
         {
-            store = new DuckDbClickStore(new ClickStoreOptions { Path = paths.StorePath });
-        }
-        catch (DuckDBException e)
-        {
-            Console.Error.WriteLine($"Cannot open the store {paths.StorePath}: {e.Message}");
-            Console.Error.WriteLine($"A process holds it but no host answers on {OpsSocket.PathIn(paths.DataDirectory)}; is a reconcile running?");
-            return StoreInUse;
-        }
-        catch (StoreVersionException e)
-        {
-            Console.Error.WriteLine(e.Message);
-            return Failed;
+            Console.Error.WriteLine($"backup: {problem}");
+            bool locked = problem!.Contains("in use", StringComparison.Ordinal);
+            if (locked)
+            {
+                Console.Error.WriteLine($"A process holds it but no host answers on {OpsSocket.PathIn(paths.DataDirectory)}; is a reconcile running?");
+            }
+            return locked ? StoreInUse : Failed;
         }
         using (store)
         {

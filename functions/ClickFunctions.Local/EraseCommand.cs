@@ -15,7 +15,8 @@ namespace ClickFunctions.Local;
 /// <c>erase --click-id ID | --from T --to T [--data-dir]</c>, with the host stopped: removes the clicks from the log's
 /// raw records (tombstones at their sequence numbers) and from the store's counts and claims, and writes a report
 /// (<see cref="ClickErasure"/>). Exit codes: 0 erased (the report says what); 2 bad arguments; 3 the log is erased but
-/// a window could not be reconciled yet (the message says why; run the same erase again); 5 the host is running.
+/// a window could not be reconciled yet (the message says why; run the same erase again); 5 the host is running (the
+/// message says why erasure is offline and what to do: <see cref="HostRunningMessage"/>).
 /// </summary>
 public sealed class EraseCommand : ClickFunctions.Local.Cli.ICliCommand
 {
@@ -57,9 +58,9 @@ public sealed class EraseCommand : ClickFunctions.Local.Cli.ICliCommand
         using var host = LocalPaths.BuildEmbeddedServices(dataDir);
         var services = host.Services;
         var paths = services.GetRequiredService<EmbeddedPaths>();
-        if (await OpsSocket.SendAsync(paths.DataDirectory, new OpsRequest("ping"), cancellationToken).ConfigureAwait(false) is not null)
+        if (await OpsSocket.IsHostRunningAsync(paths.DataDirectory, cancellationToken).ConfigureAwait(false))
         {
-            Console.Error.WriteLine($"A host is running on {paths.DataDirectory}: stop it, then erase (the log must not be written while its segments are rewritten).");
+            Console.Error.WriteLine(HostRunningMessage(paths.DataDirectory));
             return HostRunning;
         }
         DuckDbClickStore store;
@@ -69,7 +70,8 @@ public sealed class EraseCommand : ClickFunctions.Local.Cli.ICliCommand
         }
         catch (DuckDBException e)
         {
-            Console.Error.WriteLine($"Cannot open the store {paths.StorePath}: {e.Message}. Stop the host, then erase.");
+            Console.Error.WriteLine($"Cannot open the store {paths.StorePath}: {e.Message}.");
+            Console.Error.WriteLine(HostRunningMessage(paths.DataDirectory));
             return HostRunning;
         }
         var erasure = new ClickErasure(store, services.GetRequiredService<EmbeddedReconciliation>(), paths,
@@ -97,6 +99,16 @@ public sealed class EraseCommand : ClickFunctions.Local.Cli.ICliCommand
             return BadArguments;
         }
     }
+
+    /// <summary>
+    /// Erasure is offline by design (docs/operations.md, "Erasing clicks"): it rewrites sealed log segments and the
+    /// store's counts together, which the running host's log writer, consumer and reconciler would race.
+    /// </summary>
+    public static string HostRunningMessage(string dataDirectory) =>
+        $"erase needs the host stopped, and a host is running on {dataDirectory}. Erasure rewrites the log's sealed segments and the store's counts together, "
+        + "which the running host's log writer, consumer and reconciler would race, so it never runs beside them. Stop the host "
+        + "(systemctl stop clickfunctions: its graceful stop commits every acknowledged click), run the same erase again, then start the host; "
+        + "clicks arriving meanwhile are refused by the proxy (502), not lost after a 302.";
 
     private static bool TryParseMinute(string? text, out DateTimeOffset instant)
     {

@@ -80,7 +80,8 @@ public sealed partial class OpsSocket(EmbeddedPaths paths, IServiceProvider serv
             response = request switch
             {
                 { Command: "backup", To: { Length: > 0 } to } => await Task.Run(() => Backup(to), cancellationToken).ConfigureAwait(false),
-                _ => new OpsResponse(false, "unknown request; expected {\"command\":\"backup\",\"to\":\"DIR\"}"),
+                { Command: "ping" } => new OpsResponse(true, "running"),
+                _ => new OpsResponse(false, "unknown request; expected {\"command\":\"backup\",\"to\":\"DIR\"} or {\"command\":\"ping\"}"),
             };
         }
         catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
@@ -99,6 +100,33 @@ public sealed partial class OpsSocket(EmbeddedPaths paths, IServiceProvider serv
         var manifest = BackupWriter.Write(services.GetRequiredService<DuckDbClickStore>(), log, log.Directory, to, time);
         Log.BackedUp(logger, to, manifest.Files.Count);
         return new OpsResponse(true, $"backup written to {System.IO.Path.GetFullPath(to)}", manifest);
+    }
+
+    /// <summary>Whether a host answers on <paramref name="dataDirectory"/>'s operations socket (the commands that need it stopped ask this first).</summary>
+    public static async Task<bool> IsHostRunningAsync(string dataDirectory, CancellationToken cancellationToken) =>
+        await SendAsync(dataDirectory, new OpsRequest("ping"), cancellationToken).ConfigureAwait(false) is not null;
+
+    /// <summary>
+    /// Opens the store at <paramref name="storePath"/> for a command run beside (not inside) the host, or says why
+    /// not: another process holds DuckDB's file lock, or the file has another schema version.
+    /// </summary>
+    public static DuckDbClickStore? TryOpenStore(string storePath, out string? problem)
+    {
+        try
+        {
+            problem = null;
+            return new DuckDbClickStore(new ClickStoreOptions { Path = storePath });
+        }
+        catch (DuckDB.NET.Data.DuckDBException e)
+        {
+            problem = $"the store {storePath} is in use by another process ({e.Message})";
+            return null;
+        }
+        catch (StoreVersionException e)
+        {
+            problem = e.Message;
+            return null;
+        }
     }
 
     /// <summary>Sends one request to the host on <paramref name="dataDirectory"/>; null when no host answers there.</summary>

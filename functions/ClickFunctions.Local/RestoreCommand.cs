@@ -2,7 +2,6 @@ using System.CommandLine;
 using ClickFunctions.Embedded;
 using ClickFunctions.Embedded.Operations;
 using ClickFunctions.Embedded.Store;
-using DuckDB.NET.Data;
 
 namespace ClickFunctions.Local;
 
@@ -29,25 +28,19 @@ public sealed class RestoreCommand : ClickFunctions.Local.Cli.ICliCommand
     public static async Task<int> RunAsync(string from, string? dataDir, CancellationToken cancellationToken)
     {
         var paths = EmbeddedPaths.From(LocalPaths.CliConfiguration(dataDir));
-        if (await OpsSocket.SendAsync(paths.DataDirectory, new OpsRequest("ping"), cancellationToken).ConfigureAwait(false) is not null)
+        if (await OpsSocket.IsHostRunningAsync(paths.DataDirectory, cancellationToken).ConfigureAwait(false))
         {
             Console.Error.WriteLine($"A host is running on {paths.DataDirectory}: stop it, then restore.");
             return HostRunning;
         }
         if (File.Exists(paths.StorePath))
         {
-            try
+            using var store = OpsSocket.TryOpenStore(paths.StorePath, out string? problem);
+            // A store of another version is not ours to open, but not locked either: it is moved aside like any other.
+            if (store is null && problem!.Contains("in use", StringComparison.Ordinal))
             {
-                new DuckDbClickStore(new ClickStoreOptions { Path = paths.StorePath }).Dispose();
-            }
-            catch (DuckDBException e)
-            {
-                Console.Error.WriteLine($"The store {paths.StorePath} is in use ({e.Message}): stop the host, then restore.");
+                Console.Error.WriteLine($"restore: {problem}: stop the host, then restore.");
                 return HostRunning;
-            }
-            catch (StoreVersionException)
-            {
-                // Not ours to open, but not locked either: it is moved aside like any other.
             }
         }
         try

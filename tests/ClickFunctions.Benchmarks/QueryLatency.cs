@@ -16,7 +16,7 @@ namespace ClickFunctions.Benchmarks;
 /// </summary>
 public static class QueryLatency
 {
-    private static readonly DateTimeOffset Start = new(2026, 10, 1, 0, 0, 0, TimeSpan.Zero);
+    private static DateTimeOffset Start = new(2026, 10, 1, 0, 0, 0, TimeSpan.Zero);
 
     public static int Run(string[] args)
     {
@@ -31,11 +31,24 @@ public static class QueryLatency
         // --retention-defaults true: keep only what the embedded retention defaults keep (Retention:Minute 90 days,
         // Retention:Hour 730, Retention:Day 1825; docs/decisions/085), as a year-long host would hold it.
         bool retention = bool.Parse(options.GetValueOrDefault("retention-defaults", "false"));
+        // --start: the first seeded day (UTC); the year run ends it today, so a host started on the store sees "now".
+        if (options.TryGetValue("start", out string? start))
+        {
+            Start = DateTimeOffset.Parse(start, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+        }
+        // --dimensions country,device: dimension rollups (dims_quarter, dims_day) seeded for these dimensions, one
+        // value per active minute and dimension (--dimension-values distinct values each), for the breakdown shapes.
+        var dimensions = options.GetValueOrDefault("dimensions", "").Split(',', StringSplitOptions.RemoveEmptyEntries)
+            .Select(d => Enum.Parse<ClickFunctions.Aggregation.ClickDimension>(d, ignoreCase: true)).ToArray();
+        int dimensionValues = int.Parse(options.GetValueOrDefault("dimension-values", "20"), CultureInfo.InvariantCulture);
+        // --claims N: N dedup claims over the last 24 hours, as a host at 1M clicks a day holds and loads at start.
+        long claims = long.Parse(options.GetValueOrDefault("claims", "0"), CultureInfo.InvariantCulture);
         string path = Path.Combine(dir, ClickStoreOptions.FileName);
         if (!File.Exists(path))
         {
             Directory.CreateDirectory(dir);
-            Seed(path, ads, days, perDay, hot);
+            var defaults = new ClickFunctions.Embedded.Retention.RetentionOptions();
+            Seed(path, ads, days, perDay, hot, dimensions, dimensionValues, claims, retention ? defaults.Minute : null);
             if (retention)
             {
                 ApplyRetentionDefaults(path, Start.AddDays(days));
@@ -45,36 +58,63 @@ public static class QueryLatency
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"store {path} ({new FileInfo(path).Length / (1024 * 1024)} MiB): minute rows {store.CountRows(Granularity.Minute):N0}, hour rows {store.CountRows(Granularity.Hour):N0}, day rows {store.CountRows(Granularity.Day):N0}"));
         var end = Start.AddDays(days);
-        var shapes = new (string Name, Granularity Granularity, DateTimeOffset From, DateTimeOffset To)[]
+        var newYork = TimeZoneInfo.FindSystemTimeZoneById("America/New_York");
+        string AdId(int ad) => "ad-" + ad.ToString(CultureInfo.InvariantCulture);
+        Func<int, Func<Task<int>>> Buckets(Granularity granularity, DateTimeOffset from, DateTimeOffset to, TimeZoneInfo? zone = null) => ad => async () =>
+            (await store.GetAdClicksAsync(new AdClicksQuery(Advertiser(ad), AdId(ad), granularity, new TimeRange(from, to), zone), CancellationToken.None))?.Buckets.Count ?? 0;
+        Func<int, Func<Task<int>>> AdBreakdown(ClickFunctions.Aggregation.ClickDimension dimension, DateTimeOffset from, DateTimeOffset to, TimeZoneInfo zone) => ad => async () =>
+            (await store.GetBreakdownAsync(new BreakdownQuery(Advertiser(ad), AdId(ad), dimension.ToString().ToLowerInvariant(), dimension, new TimeRange(from, to), zone, BreakdownQuery.DefaultLimit), CancellationToken.None))?.Rows.Count ?? 0;
+        Func<int, Func<Task<int>>> AdvertiserBreakdown(ClickFunctions.Aggregation.ClickDimension dimension, DateTimeOffset from, DateTimeOffset to, TimeZoneInfo zone) => ad => async () =>
+            (await store.GetBreakdownAsync(new BreakdownQuery(Advertiser(ad), null, dimension.ToString().ToLowerInvariant(), dimension, new TimeRange(from, to), zone, BreakdownQuery.DefaultLimit), CancellationToken.None))?.Rows.Count ?? 0;
+        // Local New York days and weeks ending at the last local midnight (Monday for weeks) before the seed's end.
+        var localEnd = new DateTimeOffset(TimeZoneInfo.ConvertTime(end, newYork).Date, newYork.GetUtcOffset(TimeZoneInfo.ConvertTime(end, newYork).Date));
+        DateTimeOffset LocalMidnight(DateTimeOffset local) => new(local.Date, newYork.GetUtcOffset(local.Date));
+        var localDaysFrom = LocalMidnight(localEnd.AddDays(-30));
+        var localWeeksEnd = LocalMidnight(localEnd.AddDays(-(((int)localEnd.DayOfWeek + 6) % 7)));
+        var localWeeksFrom = LocalMidnight(localWeeksEnd.AddDays(-7 * 12));
+        var shapes = new List<(string Name, Func<int, Func<Task<int>>> Query)>
         {
-            ("a day at minute", Granularity.Minute, end.AddDays(-1), end),
-            ("a month at hour", Granularity.Hour, end.AddDays(-30), end),
-            ("a year at day", Granularity.Day, end.AddDays(-365), end),
+            ("a day at minute", Buckets(Granularity.Minute, end.AddDays(-1), end)),
+            ("a month at hour", Buckets(Granularity.Hour, end.AddDays(-30), end)),
+            ("a year at day", Buckets(Granularity.Day, end.AddDays(-365), end)),
+            ("30 NY days at day", Buckets(Granularity.Day, localDaysFrom.ToUniversalTime(), localEnd.ToUniversalTime(), newYork)),
+            ("12 NY weeks", Buckets(Granularity.Week, localWeeksFrom.ToUniversalTime(), localWeeksEnd.ToUniversalTime(), newYork)),
         };
-        Console.WriteLine("shape              ads      rows/query  p50 ms  p99 ms  max ms");
-        foreach (var (name, granularity, from, to) in shapes)
+        if (dimensions.Length > 0)
+        {
+            var dimension = dimensions[0];
+            shapes.Add(($"ad by {dimension}, 30 days UTC", AdBreakdown(dimension, end.AddDays(-30), end, TimeZoneInfo.Utc)));
+            shapes.Add(($"ad by {dimension}, 30 NY days", AdBreakdown(dimension, localDaysFrom.ToUniversalTime(), localEnd.ToUniversalTime(), newYork)));
+            shapes.Add(($"ad by {dimension}, a year UTC", AdBreakdown(dimension, end.AddDays(-365), end, TimeZoneInfo.Utc)));
+            shapes.Add(($"advertiser by {dimension}, 30 days", AdvertiserBreakdown(dimension, end.AddDays(-30), end, TimeZoneInfo.Utc)));
+        }
+        string only = options.GetValueOrDefault("shapes", "");
+        Console.WriteLine("shape                            ads       rows/query  p50 ms  p99 ms  max ms");
+        foreach (var (name, query) in shapes.Where(s => only.Length == 0 || s.Name.Contains(only, StringComparison.OrdinalIgnoreCase)))
         {
             foreach (bool hotAds in new[] { true, false })
             {
                 var random = new Random(7);
-                var latencies = new List<double>(queries);
+                // Advertiser breakdowns are ~100x the work of an ad's; a tenth of the queries keeps the run short.
+                int count = name.StartsWith("advertiser", StringComparison.Ordinal) ? Math.Max(100, queries / 10) : queries;
+                var latencies = new List<double>(count);
                 long rows = 0;
-                for (int i = -warmup; i < queries; i++)
+                for (int i = -Math.Min(warmup, count / 10); i < count; i++)
                 {
                     int ad = hotAds ? random.Next(hot) : hot + random.Next(ads - hot);
-                    var query = new AdClicksQuery(Advertiser(ad), "ad-" + ad.ToString(CultureInfo.InvariantCulture), granularity, new TimeRange(from, to));
+                    var run = query(ad);
                     long started = Stopwatch.GetTimestamp();
-                    var result = store.GetAdClicksAsync(query, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+                    int returned = run().GetAwaiter().GetResult();
                     double ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
                     if (i >= 0)
                     {
                         latencies.Add(ms);
-                        rows += result?.Buckets.Count ?? 0;
+                        rows += returned;
                     }
                 }
                 latencies.Sort();
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{name,-18} {(hotAds ? "hot" : "ordinary"),-8} {rows / (double)queries,10:F0}  {latencies[latencies.Count / 2],6:F2}  {latencies[(int)(latencies.Count * 0.99)],6:F2}  {latencies[^1],6:F2}"));
+                    $"{name,-32} {(hotAds ? "hot" : "ordinary"),-8} {rows / (double)count,10:F0}  {latencies[latencies.Count / 2],6:F2}  {latencies[(int)(latencies.Count * 0.99)],6:F2}  {latencies[^1],6:F2}"));
             }
         }
         return 0;
@@ -82,7 +122,12 @@ public static class QueryLatency
 
     private static string Advertiser(int ad) => "adv-" + (ad % 1000).ToString(CultureInfo.InvariantCulture);
 
-    private static void Seed(string path, int ads, int days, int perDay, int hot)
+    /// <summary>
+    /// With <paramref name="minuteRetention"/> set, minute rows (and quarter-hour dimension rows) older than it are
+    /// never written, since retention would delete them at once; the floors are then recorded by
+    /// <see cref="ApplyRetentionDefaults"/> as the host's sweep records them.
+    /// </summary>
+    private static void Seed(string path, int ads, int days, int perDay, int hot, ClickFunctions.Aggregation.ClickDimension[] dimensions, int dimensionValues, long claims, TimeSpan? minuteRetention)
     {
         var watch = Stopwatch.StartNew();
         using (new DuckDbClickStore(new ClickStoreOptions { Path = path }))
@@ -91,6 +136,12 @@ public static class QueryLatency
         }
         using var connection = new DuckDBConnection($"Data Source={path}");
         connection.Open();
+        using (var limits = connection.CreateCommand())
+        {
+            // A shared machine: bounded memory (DuckDB spills past it) and no more threads than cores.
+            limits.CommandText = "SET memory_limit = '8GB'; SET threads = 2";
+            limits.ExecuteNonQuery();
+        }
         void Execute(string sql)
         {
             using var command = connection.CreateCommand();
@@ -119,12 +170,44 @@ public static class QueryLatency
                 UNION ALL
                 SELECT a.id, {startMinute} + i AS m FROM seed_ads a, range({days * 1440}) r(i) WHERE a.hot)
             """));
+        long endMinute = startMinute + days * 1440L;
+        long keptFrom = minuteRetention is { } kept ? Math.Max(startMinute, endMinute - (long)kept.TotalMinutes) : startMinute;
         foreach (var (table, minutes) in new[] { ("clicks_minute", 1), ("clicks_hour", 60), ("clicks_day", 1440) })
         {
+            string where = minutes == 1 && keptFrom > startMinute ? string.Create(CultureInfo.InvariantCulture, $"WHERE m >= {keptFrom}") : "";
+            // Invalid clicks are all bot user agents here, so invalidByReason sums to invalidClicks as the host writes it.
             Execute(string.Create(CultureInfo.InvariantCulture, $"""
-                INSERT INTO {table} (k, page, series, bucket_start, clicks, invalid_clicks)
-                SELECT id::BIGINT * 4294967296 + m // {minutes}, id::BIGINT * {AdKey.PagesPerAd} + m // {minutes} // {AdKey.PageBuckets}, id, epoch_ms((m // {minutes}) * {minutes * 60_000}), sum(clicks), sum(invalid)
-                FROM seed_minutes GROUP BY id, m // {minutes} ORDER BY m // {minutes}
+                INSERT INTO {table} (k, page, series, bucket_start, clicks, invalid_clicks, invalid_bot_user_agent)
+                SELECT id::BIGINT * 4294967296 + m // {minutes}, id::BIGINT * {AdKey.PagesPerAd} + m // {minutes} // {AdKey.PageBuckets}, id, epoch_ms((m // {minutes}) * {minutes * 60_000}), sum(clicks), sum(invalid), sum(invalid)
+                FROM seed_minutes {where} GROUP BY id, m // {minutes} ORDER BY m // {minutes}
+                """));
+        }
+        if (dimensions.Length > 0)
+        {
+            Execute(string.Create(CultureInfo.InvariantCulture, $"""
+                INSERT INTO dim_values SELECT row_number() OVER (ORDER BY d, v)::INTEGER, d, v FROM (
+                    SELECT d::TINYINT AS d, 'v' || v AS v FROM (VALUES {string.Join(", ", dimensions.Select(d => $"({(int)d})"))}) t(d), range({dimensionValues}) r(v))
+                """));
+            string dims = string.Join(", ", dimensions.Select(d => $"({(int)d})"));
+            foreach (var (table, minutes) in new[] { ("dims_quarter", 15), ("dims_day", 1440) })
+            {
+                string where = minutes == 15 && keptFrom > startMinute ? string.Create(CultureInfo.InvariantCulture, $"AND m >= {keptFrom}") : "";
+                // Each active minute's clicks have one value per dimension, skewed towards the low values (a few
+                // countries and devices carry most clicks).
+                Execute(string.Create(CultureInfo.InvariantCulture, $"""
+                    INSERT INTO {table} (series, value, bucket, page, clicks, invalid_clicks)
+                    SELECT s.id, v.id, (s.m // {minutes})::INTEGER, s.id::BIGINT * {AdKey.PagesPerAd} + s.m // {minutes} // {AdKey.PageBuckets}, sum(s.clicks), sum(s.invalid)
+                    FROM seed_minutes s, (VALUES {dims}) t(d), dim_values v
+                    WHERE v.dim = t.d AND v.value = 'v' || ((hash(s.id, s.m, t.d) % {dimensionValues}) * (hash(s.m, t.d) % {dimensionValues}) // {dimensionValues}) {where}
+                    GROUP BY s.id, v.id, s.m // {minutes} ORDER BY s.m // {minutes}
+                    """));
+            }
+        }
+        if (claims > 0)
+        {
+            // Ids are random 128-bit values; click times spread over the last 24 hours of the seed.
+            Execute(string.Create(CultureInfo.InvariantCulture, $"""
+                INSERT INTO claims SELECT hash(i, 1), hash(i, 2), epoch_ms(({endMinute}::BIGINT - 1440) * 60000 + i * 86400000 // {claims}), '0', i FROM range({claims}) r(i)
                 """));
         }
         long startDay = startMinute / 1440;

@@ -18,8 +18,15 @@ public sealed record StoredBuckets(IReadOnlyDictionary<BucketKey, BucketCounts> 
 /// </summary>
 public sealed record BucketCorrection(BucketKey Key, BucketCounts Stored, BucketCounts Recounted, BucketCounts Delta, string RowId);
 
-/// <summary>The corrections of one reconciled window, written together.</summary>
-public sealed record BucketCorrectionBatch(DateTimeOffset From, DateTimeOffset To, IReadOnlyList<BucketCorrection> Corrections);
+/// <summary>
+/// The corrections of one reconciled window, written together. <see cref="Recounted"/>: the recount's minute buckets
+/// of the window (with their dimension values), for stores that keep coarser dimension rollups and must correct them
+/// from the matched minutes around a corrected one (the embedded store, docs/decisions/088).
+/// </summary>
+public sealed record BucketCorrectionBatch(DateTimeOffset From, DateTimeOffset To, IReadOnlyList<BucketCorrection> Corrections)
+{
+    public IReadOnlyDictionary<BucketKey, BucketCounts>? Recounted { get; init; }
+}
 
 /// <summary>
 /// The store side of reconciliation: read the minute counts of a window, and add correction deltas so the store

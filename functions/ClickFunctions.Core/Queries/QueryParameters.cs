@@ -25,16 +25,6 @@ public static class QueryParameters
     /// <summary>The widest range the advertiser listing accepts (it reads the day rollup for whole days).</summary>
     public static readonly TimeSpan MaxListingRange = TimeSpan.FromDays(3653);
 
-    public static bool TryAdClicks(
-        string advertiserId,
-        string? adId,
-        string? from,
-        string? to,
-        string? granularity,
-        [NotNullWhen(true)] out AdClicksQuery? query,
-        [NotNullWhen(false)] out string? problem)
-        => TryAdClicks(advertiserId, adId, from, to, granularity, null, null, out query, out problem);
-
     /// <summary>
     /// <paramref name="tz"/> is the request's <c>tz</c>; <paramref name="defaultZone"/> the advertiser's configured
     /// zone (null: UTC), used when the request names none.

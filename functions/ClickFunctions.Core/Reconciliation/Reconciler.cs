@@ -163,7 +163,7 @@ public sealed class Reconciler(
         var corrections = Diff(from, to, storedBuckets, recounted, out int compared);
         if (corrections.Count > 0)
         {
-            await store.WriteAsync(new BucketCorrectionBatch(from, to, corrections), cancellationToken).ConfigureAwait(false);
+            await store.WriteAsync(new BucketCorrectionBatch(from, to, corrections) { Recounted = recounted }, cancellationToken).ConfigureAwait(false);
         }
         return Finish(report with
         {

@@ -42,7 +42,8 @@ public sealed partial class DuckDbClickStore
 
     /// <summary>
     /// Deletes the rows of <paramref name="granularity"/>'s rollup whose bucket starts before <paramref name="cutoff"/>
-    /// and records the new floor, in one transaction; returns how many rows went.
+    /// and records the new floor, in one transaction; returns how many rows went. The dimension rollups go with the
+    /// rollup whose period they share (docs/decisions/088): quarter hours with the minutes, days with the days.
     /// </summary>
     public long DeleteRollupBefore(Granularity granularity, DateTimeOffset cutoff) => OnWriter(c =>
     {
@@ -57,11 +58,49 @@ public sealed partial class DuckDbClickStore
         command.CommandText = $"DELETE FROM {StoreSchema.Rollups[(int)granularity].Table} WHERE bucket_start < $cutoff";
         command.Parameters.Add(new DuckDB.NET.Data.DuckDBParameter("cutoff", cutoff.UtcDateTime));
         long deleted = command.ExecuteNonQuery();
+        if (DimensionRollupOf(granularity) is { } dims)
+        {
+            using var trim = c.CreateCommand();
+            trim.Transaction = transaction;
+            // Bucket numbers are Unix quarter hours or days; a row goes when its bucket starts before the cutoff.
+            long seconds = dims.Minutes * 60L;
+            trim.CommandText = string.Create(CultureInfo.InvariantCulture,
+                $"DELETE FROM {dims.Table} WHERE bucket < {(cutoff.ToUnixTimeSeconds() + seconds - 1) / seconds}");
+            DimensionRowsDeleted += trim.ExecuteNonQuery();
+        }
         StoreMarks.Set(c, StoreMarks.RetainedPrefix + what, cutoff);
         transaction.Commit();
         _marks = StoreMarks.Load(c);
         return deleted;
     });
+
+    /// <summary>Dimension rows retention has deleted since the store opened (for the sweep's log line and tests).</summary>
+    public long DimensionRowsDeleted { get; private set; }
+
+    /// <summary>The dimension rollup kept for <paramref name="granularity"/>'s period: quarter hours with minutes, days with days.</summary>
+    internal static (string Table, int Minutes)? DimensionRollupOf(Granularity granularity) => granularity switch
+    {
+        Granularity.Minute => StoreSchema.DimensionRollups[0],
+        Granularity.Day => StoreSchema.DimensionRollups[1],
+        _ => null,
+    };
+
+    /// <summary>
+    /// Throws <see cref="RangeNotRetainedException"/> when a breakdown reads a dimension rollup before its floor: quarter
+    /// hours (the edges of a range that is not whole UTC days) before the minute floor, days before the day floor.
+    /// </summary>
+    public void EnsureRetained(string dimensionTable, DateTimeOffset from)
+    {
+        var (granularity, what) = string.Equals(dimensionTable, StoreSchema.DimensionRollups[0].Table, StringComparison.Ordinal)
+            ? (Granularity.Minute, "quarter-hour")
+            : (Granularity.Day, "day");
+        if (_marks.Floor(granularity.Code()) is { } floor && from < floor)
+        {
+            string alternative = granularity == Granularity.Minute ? ", or use whole UTC days (tz=UTC, midnight to midnight), which are read from the day rows kept longer." : ".";
+            throw new RangeNotRetainedException(string.Create(CultureInfo.InvariantCulture,
+                $"breakdown {what} rows before {floor.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ} are no longer kept (retention deleted them with the {granularity.Code()} buckets); the range needs them from {from.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}. Start the range at or after {floor.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}{alternative}"));
+        }
+    }
 
     /// <summary>Throws <see cref="RangeNotRetainedException"/> when <paramref name="segment"/> starts before its rollup's floor.</summary>
     public void EnsureRetained(QuerySegment segment)

@@ -102,6 +102,21 @@ public sealed partial class DuckDbClickStore : IClickQueries, IDisposable
     public ValueTask<Breakdown?> GetBreakdownAsync(BreakdownQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
+        // Past retention is a refusal with its reason, never a silent zero (docs/decisions/085 and 088).
+        if (query.Dimension is null)
+        {
+            foreach (var segment in QueryPlanner.ForTotals(query.Range))
+            {
+                EnsureRetained(segment);
+            }
+        }
+        else
+        {
+            foreach (var piece in StoreQueries.DimensionPieces(query).Where(p => p.First < p.End))
+            {
+                EnsureRetained(piece.Table, StoreQueries.PieceStart(piece));
+            }
+        }
         return ValueTask.FromResult(WithReader(c => StoreQueries.GetBreakdown(c, query)));
     }
 

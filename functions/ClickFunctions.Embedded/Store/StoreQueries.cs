@@ -108,12 +108,12 @@ internal static class StoreQueries
         return Breakdown.Create(query, rows);
     }
 
-    private static List<BreakdownRow> DimensionRows(DuckDBConnection connection, BreakdownQuery query, ClickDimension dimension, int? ad)
+    /// <summary>(table, first bucket, end bucket) pieces of the dimension rollups that tile the query's range exactly.</summary>
+    public static List<(string Table, long First, long End)> DimensionPieces(BreakdownQuery query)
     {
         const long QuarterSeconds = 900, DaySeconds = 86_400;
         long from = query.Range.From.ToUnixTimeSeconds(), to = query.Range.To.ToUnixTimeSeconds();
         long firstDay = (from + DaySeconds - 1) / DaySeconds, endDay = to / DaySeconds;
-        // (table, first bucket, end bucket, bucket seconds) pieces that tile [from, to) exactly.
         var pieces = new List<(string Table, long First, long End)>();
         if (firstDay < endDay)
         {
@@ -125,6 +125,16 @@ internal static class StoreQueries
         {
             pieces.Add(("dims_quarter", from / QuarterSeconds, to / QuarterSeconds));
         }
+        return pieces;
+    }
+
+    /// <summary>The first instant a piece reads.</summary>
+    public static DateTimeOffset PieceStart((string Table, long First, long End) piece) =>
+        DateTimeOffset.FromUnixTimeSeconds(piece.First * (piece.Table == "dims_day" ? 86_400 : 900));
+
+    private static List<BreakdownRow> DimensionRows(DuckDBConnection connection, BreakdownQuery query, ClickDimension dimension, int? ad)
+    {
+        var pieces = DimensionPieces(query);
         using var command = connection.CreateCommand();
         var sql = new StringBuilder("SELECT v.value, sum(r.clicks)::BIGINT, sum(r.invalid_clicks)::BIGINT FROM (");
         int part = 0;

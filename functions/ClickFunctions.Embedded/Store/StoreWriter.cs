@@ -130,7 +130,7 @@ internal sealed class StoreWriter(DuckDBConnection connection)
         {
             Execute(connection, upsert);
         }
-        // The buckets' dimension values (none for a correction delta: decision 076), after the ads and series exist.
+        // The buckets' dimension values (a correction's dimension deltas too: decision 088), after the ads and series exist.
         if (!batch.Buckets.Values.Any(c => c.Dimensions is { Count: > 0 }))
         {
             return;

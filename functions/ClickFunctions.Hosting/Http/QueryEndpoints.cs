@@ -209,6 +209,10 @@ public static partial class QueryEndpoints
             var breakdown = await queries.GetBreakdownAsync(query, cancellationToken).ConfigureAwait(false);
             return breakdown is null ? NotFound() : TypedResults.Ok(breakdown);
         }
+        catch (RangeNotRetainedException e)
+        {
+            return NotRetained(e);
+        }
         catch (QueryNotAvailableException e)
         {
             return NotAvailable(e.Message);

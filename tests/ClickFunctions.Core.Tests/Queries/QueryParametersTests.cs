@@ -6,7 +6,7 @@ public class QueryParametersTests
 {
     private static (AdClicksQuery? Query, string? Problem) Parse(string? from, string? to, string? granularity, string adId = "ad-1")
     {
-        QueryParameters.TryAdClicks("adv-1", adId, from, to, granularity, out var query, out var problem);
+        QueryParameters.TryAdClicks("adv-1", adId, from, to, granularity, null, null, out var query, out var problem);
         return (query, problem);
     }
 

@@ -115,6 +115,17 @@ public sealed class RetentionTests : IDisposable
         Assert.Equal(ClicksA + ClicksB, await HourTotalAsync());
         await Assert.ThrowsAsync<RangeNotRetainedException>(async () => await _data.Store.GetAdClicksAsync(
             new AdClicksQuery(OfflineDataDirectory.Advertiser, "ad-1", Granularity.Minute, new TimeRange(_t0, _t0.AddHours(1))), Ct));
+
+        // The dimension rollups follow (docs/decisions/088): the quarter-hour rows went with the minutes, so a breakdown
+        // whose range is not whole UTC days is refused with its reason; whole UTC days still answer, from the day rows.
+        Assert.True(_data.Store.DimensionRowsDeleted > 0);
+        var dayStart = new DateTimeOffset(_t0.UtcDateTime.Date, TimeSpan.Zero);
+        BreakdownQuery ByCountry(DateTimeOffset from, DateTimeOffset to) =>
+            new(OfflineDataDirectory.Advertiser, "ad-1", "country", global::ClickFunctions.Aggregation.ClickDimension.Country, new TimeRange(from, to), TimeZoneInfo.Utc, 100);
+        var refusedBreakdown = await Assert.ThrowsAsync<RangeNotRetainedException>(async () => await _data.Store.GetBreakdownAsync(ByCountry(_t0, _t0.AddHours(1)), Ct));
+        Assert.Contains("quarter-hour rows", refusedBreakdown.Message, StringComparison.Ordinal);
+        var wholeDay = await _data.Store.GetBreakdownAsync(ByCountry(dayStart, dayStart.AddDays(1)), Ct);
+        Assert.Equal((ClicksA + ClicksB) / 10, wholeDay!.Rows.Sum(r => r.Clicks));
         _data.CloseStore();
 
         // The real CLI: non-zero exit with the reason.
@@ -132,6 +143,11 @@ public sealed class RetentionTests : IDisposable
         {
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
             Assert.Contains("no longer kept", await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        }
+        using (var response = await client.SendAsync(QueryApi.Get($"/api/ads/ad-1/breakdown?by=country&from={QueryApi.Iso(_t0)}&to={QueryApi.Iso(_t0.AddHours(1))}", "adv-1"), Ct))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Contains("quarter-hour rows", await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
         }
         var hours = await QueryApi.AdClicksAsync(client, "adv-1", "ad-1", Granularity.Hour, _t0.AddHours(-1), _t0.AddHours(2), Ct);
         Assert.Equal((ClicksA + ClicksB) / 10, hours.Total.Clicks);
