@@ -10,7 +10,8 @@
 # Usage: tests/load/bench.sh [seconds per round] [rounds] [open-loop rate] [soak rate] [soak seconds, 0 = no soak]
 #   BASELINE=<ClickFunctions.Local.dll of another build> adds (c0), that build started the same way, to the closed-loop
 #   rounds and the open loop, so a change is measured side by side with what it replaces (BASELINE_ENV="K=V ..." sets
-#   extra settings for (c0) only, LOCAL_ENV for (c) only). OPEN_SECONDS (default 20) is the open loop's length.
+#   extra settings for (c0) only, LOCAL_ENV for (c) only; LOCAL_DLL runs a prebuilt (c)). OPEN_SECONDS (default 20) is
+#   the open loop's length.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_PER_ROUND=${1:-10}
@@ -32,10 +33,11 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; [ -f 
 trap cleanup EXIT
 
 echo "building (Release)..." >&2
-dotnet build -c Release functions/ClickFunctions.Local >/dev/null
+# LOCAL_DLL=<ClickFunctions.Local.dll> runs a build made beforehand (dotnet build -c Release -o DIR) as (c) instead.
+[ -n "${LOCAL_DLL:-}" ] || dotnet build -c Release functions/ClickFunctions.Local >/dev/null
 dotnet build -c Release functions/ClickFunctions.LoadGen >/dev/null
 dotnet build -c Release tests/load/BareRedirect >/dev/null
-LOCAL=functions/ClickFunctions.Local/bin/Release/net10.0/ClickFunctions.Local.dll
+LOCAL=${LOCAL_DLL:-functions/ClickFunctions.Local/bin/Release/net10.0/ClickFunctions.Local.dll}
 LOADGEN=functions/ClickFunctions.LoadGen/bin/Release/net10.0/ClickFunctions.LoadGen.dll
 BARE=tests/load/BareRedirect/bin/Release/net10.0/BareRedirect.dll
 
