@@ -57,8 +57,8 @@ public sealed class MaxMindCountryLookup : ICountryLookup, IDisposable
     /// <summary>The part of a Country or City record a click needs (MaxMind DB format: the record is a map).</summary>
     public sealed class CountryRecord
     {
-        [MaxMindDbConstructor]
-        public CountryRecord([MaxMindDbParameter("country")] IsoCodeRecord? country = null, [MaxMindDbParameter("registered_country")] IsoCodeRecord? registeredCountry = null)
+        [Constructor]
+        public CountryRecord([MapKey("country")] IsoCodeRecord? country = null, [MapKey("registered_country")] IsoCodeRecord? registeredCountry = null)
         {
             Country = country;
             RegisteredCountry = registeredCountry;
@@ -72,8 +72,8 @@ public sealed class MaxMindCountryLookup : ICountryLookup, IDisposable
     /// <summary>A <c>country</c> or <c>registered_country</c> map, of which only <c>iso_code</c> is read.</summary>
     public sealed class IsoCodeRecord
     {
-        [MaxMindDbConstructor]
-        public IsoCodeRecord([MaxMindDbParameter("iso_code")] string? isoCode = null) => IsoCode = isoCode;
+        [Constructor]
+        public IsoCodeRecord([MapKey("iso_code")] string? isoCode = null) => IsoCode = isoCode;
 
         public string? IsoCode { get; }
     }
