@@ -112,6 +112,12 @@ run_wrk() { # name port -> "rps p50 p90 p99" (ms)
     END { printf "%.0f %.2f %.2f %.2f\n", rps, p50, p90, p99 }'
 }
 
+# Warm-up, not measured: each target takes traffic for a few seconds first (JIT, the crawler automata's first states,
+# connection pools), so every measured round compares warm servers and the spread of (c)'s rounds is the server's own.
+for target in $targets; do
+  case $target in nginx) port=$NGINX_PORT;; bare) port=$BARE_PORT;; base) port=$BASE_PORT;; local) port=$LOCAL_PORT;; esac
+  wrk -t1 -c"$CONNECTIONS" -d"${WARMUP_SECONDS:-5}s" -s tests/load/clicks.lua "http://127.0.0.1:$port" >/dev/null 2>&1 || true
+done
 declare -A results
 for round in $(seq 1 "$ROUNDS"); do
   for target in $targets; do
