@@ -166,7 +166,7 @@ if [ "$SOAK_SECONDS" -gt 0 ]; then
   kill "$rss_pid" 2>/dev/null || true
   echo "(c) soak:" && cat "$work/soak.txt" && tail -n 1 "$work/soak-freshness.txt"
   # Memory flat: the median RSS of the soak's last third against that of its middle third, and the maximum.
-  python3 - "$work/soak-rss.txt" <<'PY'
+  python3 - "$work/soak-rss.txt" <<'PY' | tee "$work/soak-memory.txt"
 import statistics, sys
 kb = [int(line.split()[1]) for line in open(sys.argv[1]) if line.strip()]
 third = len(kb) // 3
@@ -198,5 +198,13 @@ if [ -n "$BASELINE" ]; then
   awk -v a="$(jp99 "$work/open-loop-nginx.json")" -v c="$(jp99 "$work/open-loop-base.json")" 'BEGIN { printf "open loop: p99 (c0) %.1f ms, ratio (c0)/(a) = %.2f\n", c, c / a }'
   echo "baseline host peak resident memory: $(( $(awk '/VmHWM/ { print $2 }' "/proc/$BASE_PID/status") / 1024 )) MiB"
 fi
-echo "local host peak resident memory: $((peak_kb / 1024)) MiB"
+echo "local host peak resident memory: $((peak_kb / 1024)) MiB over the whole run (target <= 300)"
+# The rest of issue 16's acceptance from this run: counts exact in every verified run, the soak's rate, lag and memory.
+echo "counts, open loop (c): $(grep -h '^verify:' "$work/open-loop.txt" 2>/dev/null || echo 'no verify line')"
+if [ "$SOAK_SECONDS" -gt 0 ]; then
+  echo "soak at $SOAK_RATE clicks/s for $SOAK_SECONDS s: $(grep -h '^throughput' "$work/soak.txt" 2>/dev/null || echo 'no throughput line')"
+  echo "counts, soak: $(grep -h '^verify:' "$work/soak.txt" 2>/dev/null || echo 'no verify line')"
+  echo "soak lag (click to query, probes during the soak; target p99 <= 1 s): $(tail -n 1 "$work/soak-freshness.txt")"
+  [ -s "$work/soak-memory.txt" ] && cat "$work/soak-memory.txt"
+fi
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -r); date: $(date -u +%Y-%m-%dT%H:%MZ); load average $(cut -d" " -f1-3 /proc/loadavg)"
