@@ -11,6 +11,7 @@ namespace ClickFunctions.Benchmarks;
 /// The mix: 200,000 events 5 ms apart over <see cref="DistinctAds"/> ads, ~94% valid, 4% bot user agents, 2% double clicks.
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
 public class AggregationStepBenchmark
 {
     private const int Events = 200_000;

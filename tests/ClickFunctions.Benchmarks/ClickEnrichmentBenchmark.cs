@@ -11,6 +11,7 @@ namespace ClickFunctions.Benchmarks;
 /// MaxMind test database (tests/ClickFunctions.Local.Tests/Fixtures/geo), whose tree is far smaller than a real one.
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
 #pragma warning disable CA1063 // BenchmarkDotNet needs an unsealed class; nothing derives from it
 public class ClickEnrichmentBenchmark : IDisposable
 {

@@ -6,5 +6,9 @@ if (args is ["query-latency", ..])
 {
     return QueryLatency.Run(args[1..]);
 }
+if (args is ["interleaved", ..])
+{
+    return Interleaved.Run(args[1..]);
+}
 BenchmarkSwitcher.FromAssembly(typeof(AggregationStepBenchmark).Assembly).Run(args);
 return 0;
