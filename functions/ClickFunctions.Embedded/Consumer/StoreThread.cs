@@ -26,6 +26,12 @@ internal sealed partial class StoreThread : IDisposable
     public Task<T> RunAsync<T>(Func<T> work)
     {
         var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            // The host is stopping and disposed the consumer while its loop was between steps.
+            done.TrySetCanceled();
+            return done.Task;
+        }
         _work.Add(() =>
         {
             try
@@ -52,8 +58,15 @@ internal sealed partial class StoreThread : IDisposable
         }
     }
 
+    private int _disposed;
+
+    /// <summary>Finishes the work queued, stops the thread. Idempotent: the host's container may dispose the consumer twice (it is registered as itself and as a hosted service).</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
         _work.CompleteAdding();
         _thread.Join();
         _work.Dispose();
