@@ -25,6 +25,7 @@ public sealed class LocalClickLog : IClickLog, IDisposable
     private List<PendingAppend> _queue = [];
     private List<PendingAppend> _spare = [];
     private bool _stopping;
+    private int _disposed;
 
     public LocalClickLog(LocalLogOptions options, TimeProvider time, ILoggerFactory loggers)
     {
@@ -225,6 +226,10 @@ public sealed class LocalClickLog : IClickLog, IDisposable
         /// <summary>Stops the thread, which disposes what it waits on; the commit thread must have stopped.</summary>
         public void Dispose()
         {
+            if (_stopping)
+            {
+                return;
+            }
             _stopping = true;
             _go.Release();
         }
@@ -284,6 +289,11 @@ public sealed class LocalClickLog : IClickLog, IDisposable
     /// <summary>Commits what is queued, stops the commit thread, closes the partitions.</summary>
     public void Dispose()
     {
+        // Idempotent: the host's container may dispose the log twice (registered as itself and as IClickLog).
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
         lock (_gate)
         {
             _stopping = true;
