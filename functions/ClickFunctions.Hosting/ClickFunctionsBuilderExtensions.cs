@@ -57,6 +57,7 @@ public static class ClickFunctionsBuilderExtensions
             };
         });
         services.TryAddSingleton<ClickCapture>();
+        services.AddHostedService<CrawlerPatternsWarmUp>();
         services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<InvalidTrafficOptions>>().Value is { FloodClicks: { } max } traffic
             ? new FloodRule(max, traffic.FloodWindow)
             : FloodRule.Off);
@@ -75,6 +76,21 @@ public static class ClickFunctionsBuilderExtensions
         {
             return false;
         }
+    }
+
+    /// <summary>
+    /// Builds the crawler automata in the background as the host starts (seconds of CPU on a small, busy machine),
+    /// so the first clicks do not wait for it. Readiness does not wait either: a click that comes first builds them.
+    /// </summary>
+    private sealed class CrawlerPatternsWarmUp : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            _ = Task.Run(() => CrawlerPatterns.Verdict("Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0"), CancellationToken.None);
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     private sealed class NoCountryLookup : ICountryLookup

@@ -11,6 +11,7 @@ namespace ClickFunctions.Benchmarks;
 /// The mix: 200,000 events 5 ms apart over <see cref="DistinctAds"/> ads, ~94% valid, 4% bot user agents, 2% double clicks.
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
 public class AggregationStepBenchmark
 {
     private const int Events = 200_000;
@@ -23,6 +24,14 @@ public class AggregationStepBenchmark
     /// <summary>Distinct ads in the stream: with 100,000 nearly every event opens a new bucket (the worst case).</summary>
     [Params(1_000, 100_000)]
     public int DistinctAds { get; set; }
+
+    /// <summary>
+    /// With dimensions, each click carries varied breakdown values (20 countries, 4 devices, 6 systems, 6 browsers,
+    /// 20 referrers, 50 publishers, 10 placements, 10 creatives, 5 sub-ids), so a bucket counts several values per
+    /// dimension; without, every click has the version-1 defaults (one value per dimension).
+    /// </summary>
+    [Params(false, true)]
+    public bool WithDimensions { get; set; }
 
     [GlobalSetup]
     public void Setup()
@@ -38,10 +47,38 @@ public class AggregationStepBenchmark
             var click = new ClickEvent(
                 ClickId.FromImpression("adv-" + (impression % 100), ad, "imp-" + impression),
                 start.AddMilliseconds(i * 5L), ad, "adv-" + (impression % 100), "cmp-" + (impression % 500), reason,
-                "news.example", "203.0.113.0", new Fingerprint((UInt128)impression));
+                WithDimensions ? "news" + (impression % 20) + ".example" : "news.example", "203.0.113.0", new Fingerprint((UInt128)impression));
+            if (WithDimensions)
+            {
+                click = click with
+                {
+                    Dimensions = new ClickDimensions(
+                        Countries[impression % Countries.Length], Devices[impression % Devices.Length], Systems[impression % Systems.Length],
+                        Browsers[(impression / 7) % Browsers.Length], "pub-" + (impression % 50), "plc-" + (impression % 10),
+                        "crv-" + (impression % 10), impression % 3 == 0 ? "" : "sub-" + (impression % 5)),
+                };
+            }
             events[i] = new RawEvent("0", i, click.Timestamp, ClickWireFormat.Encode(click));
         }
         _batches = [.. events.Chunk(BatchSize)];
+    }
+
+    private static readonly string[] Countries = ["US", "GB", "DE", "FR", "IN", "BR", "JP", "CA", "AU", "NL", "SE", "ES", "IT", "PL", "MX", "KR", "ZA", "NG", "AR", "TR"];
+    private static readonly string[] Devices = ["mobile", "desktop", "tablet", "other"];
+    private static readonly string[] Systems = ["ios", "android", "windows", "macos", "linux", "other"];
+    private static readonly string[] Browsers = ["chrome", "safari", "firefox", "edge", "samsung", "other"];
+
+    /// <summary>The step as it was before decision 093 (<see cref="Baseline.BaselineAggregationStep"/>), same input.</summary>
+    [Benchmark(Baseline = true, OperationsPerInvoke = Events)]
+    public async Task<int> Before()
+    {
+        var step = new Baseline.BaselineAggregationStep(new InMemoryClaimStore(TimeSpan.FromHours(24)));
+        int buckets = 0;
+        foreach (var batch in _batches)
+        {
+            buckets += (await step.AggregateAsync(batch, CancellationToken.None).ConfigureAwait(false)).Count;
+        }
+        return buckets;
     }
 
     [Benchmark(OperationsPerInvoke = Events)]

@@ -11,6 +11,7 @@ namespace ClickFunctions.Benchmarks;
 /// MaxMind test database (tests/ClickFunctions.Local.Tests/Fixtures/geo), whose tree is far smaller than a real one.
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
 #pragma warning disable CA1063 // BenchmarkDotNet needs an unsealed class; nothing derives from it
 public class ClickEnrichmentBenchmark : IDisposable
 {
@@ -27,7 +28,9 @@ public class ClickEnrichmentBenchmark : IDisposable
     private static readonly IPAddress[] Addresses = [.. new[] { "81.2.69.142", "89.160.20.115", "216.160.83.57", "2001:218::1", "192.0.2.1", "198.51.100.7" }.Select(IPAddress.Parse)];
 
     private ClickRequest[] _requests = [];
+    private ClickRequest[] _distinct = [];
     private MaxMindCountryLookup _geo = null!;
+    private MaxMind.GeoIP2.DatabaseReader _oldGeo = null!;
     private DataCentreRanges _dataCentres = null!;
     private int _next;
 
@@ -36,6 +39,12 @@ public class ClickEnrichmentBenchmark : IDisposable
     {
         string db = Path.Combine(FindRepositoryRoot(), "tests", "ClickFunctions.Local.Tests", "Fixtures", "geo", "GeoLite2-Country-Test.mmdb");
         _geo = new MaxMindCountryLookup(db);
+        _oldGeo = new MaxMind.GeoIP2.DatabaseReader(db, MaxMind.Db.FileAccessMode.Memory);
+        // 20,000 user agents none alike (browser versions varied), more than the verdict cache holds: every click misses it.
+        _distinct = [.. Enumerable.Range(0, 20_000).Select(i => new ClickRequest(
+            "GET", Agents[i % Agents.Length].Replace("124.0.0.0", $"124.0.{i}.0", StringComparison.Ordinal).Replace("rv:125.0", $"rv:125.{i}", StringComparison.Ordinal)
+                .Replace("Firefox/55.0", $"Firefox/55.{i}", StringComparison.Ordinal).Replace("17_4", $"17_{i}", StringComparison.Ordinal).Replace("Googlebot/2.1", $"Googlebot/2.{i}", StringComparison.Ordinal),
+            null, Addresses[i / Agents.Length % Addresses.Length], null))];
         _dataCentres = new DataCentreRanges(["198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"]);
         _requests = [.. Enumerable.Range(0, 36).Select(i => new ClickRequest("GET", Agents[i % Agents.Length], null, Addresses[i / Agents.Length % Addresses.Length], null))];
         ClickClassifier.Classify(_requests[0]); // compile the patterns outside the measurement
@@ -44,17 +53,51 @@ public class ClickEnrichmentBenchmark : IDisposable
     public void Dispose()
     {
         _geo?.Dispose();
+        _oldGeo?.Dispose();
         GC.SuppressFinalize(this);
     }
 
-    [Benchmark(Description = "classify + geo + user agent, one click")]
-    public (ClickReason, string?, string, string, string) OneClick()
+    /// <summary>
+    /// As it was before decision 091 (git 913840b): both crawler automata run for every click, and the country comes
+    /// from GeoIP2's full <c>CountryResponse</c> model. Same requests as <see cref="OneClick"/>.
+    /// </summary>
+    [Benchmark(Baseline = true, Description = "before: classify + geo + user agent, one click")]
+    public (ClickReason, string?, string, string, string) Before()
     {
         var request = _requests[_next++ % _requests.Length];
+        var reason = OldClassify(request);
+        string? country = _oldGeo.TryCountry(request.RemoteIp!, out var response) && response is not null ? response.Country.IsoCode ?? response.RegisteredCountry.IsoCode : null;
+        var (device, os, browser) = DeviceClassifier.Classify(new BrowserSignals(request.UserAgent), reason is ClickReason.BotUserAgent or ClickReason.LinkPreview);
+        return (reason, country, device, os, browser);
+    }
+
+    [Benchmark(Description = "classify + geo + user agent, one click")]
+    public (ClickReason, string?, string, string, string) OneClick() => Enrich(_requests[_next++ % _requests.Length]);
+
+    /// <summary>The worst case for the verdict cache: a user agent it has not seen (a flood of made-up agents).</summary>
+    [Benchmark(Description = "same, every user agent new")]
+    public (ClickReason, string?, string, string, string) NewUserAgent() => Enrich(_distinct[_next++ % _distinct.Length]);
+
+    private (ClickReason, string?, string, string, string) Enrich(ClickRequest request)
+    {
         var reason = ClickClassifier.Classify(request, _dataCentres);
         string? country = _geo.CountryOf(request.RemoteIp!);
         var (device, os, browser) = DeviceClassifier.Classify(new BrowserSignals(request.UserAgent), reason is ClickReason.BotUserAgent or ClickReason.LinkPreview);
         return (reason, country, device, os, browser);
+    }
+
+    private ClickReason OldClassify(ClickRequest request)
+    {
+        var agent = request.UserAgent.AsSpan();
+        if (CrawlerPatterns.IsLinkPreview(agent))
+        {
+            return ClickReason.LinkPreview;
+        }
+        if (CrawlerPatterns.IsBot(agent))
+        {
+            return ClickReason.BotUserAgent;
+        }
+        return _dataCentres.Contains(request.RemoteIp) ? ClickReason.DataCentre : ClickReason.Valid;
     }
 
     private static string FindRepositoryRoot()

@@ -10,5 +10,9 @@ if (args is ["log-size", ..])
 {
     return await LogSize.RunAsync(args[1..]);
 }
+if (args is ["interleaved", ..])
+{
+    return Interleaved.Run(args[1..]);
+}
 BenchmarkSwitcher.FromAssembly(typeof(AggregationStepBenchmark).Assembly).Run(args);
 return 0;

@@ -8,6 +8,10 @@
 # local host's peak resident memory; then a soak at a fixed rate with click-to-query freshness probes alongside (the
 # consumer keeping up) and the host's resident memory sampled every 10 s (memory flat).
 # Usage: tests/load/bench.sh [seconds per round] [rounds] [open-loop rate] [soak rate] [soak seconds, 0 = no soak]
+#   BASELINE=<ClickFunctions.Local.dll of another build> adds (c0), that build started the same way, to the closed-loop
+#   rounds and the open loop, so a change is measured side by side with what it replaces (BASELINE_ENV="K=V ..." sets
+#   extra settings for (c0) only, LOCAL_ENV for (c) only; LOCAL_DLL runs a prebuilt (c)). OPEN_SECONDS (default 20) is
+#   the open loop's length.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_PER_ROUND=${1:-10}
@@ -16,6 +20,8 @@ RATE=${3:-10000}
 SOAK_RATE=${4:-20000}
 SOAK_SECONDS=${5:-600}
 CONNECTIONS=${CONNECTIONS:-64}
+OPEN_SECONDS=${OPEN_SECONDS:-20}
+BASELINE=${BASELINE:-}
 
 need() { command -v "$1" >/dev/null 2>&1 || { echo "installing $2 from Debian..." >&2; apt-get install -y -qq "$2" >/dev/null || { apt-get update -qq >/dev/null && apt-get install -y -qq "$2" >/dev/null; }; }; }
 need wrk wrk
@@ -27,10 +33,11 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; [ -f 
 trap cleanup EXIT
 
 echo "building (Release)..." >&2
-dotnet build -c Release functions/ClickFunctions.Local >/dev/null
+# LOCAL_DLL=<ClickFunctions.Local.dll> runs a build made beforehand (dotnet build -c Release -o DIR) as (c) instead.
+[ -n "${LOCAL_DLL:-}" ] || dotnet build -c Release functions/ClickFunctions.Local >/dev/null
 dotnet build -c Release functions/ClickFunctions.LoadGen >/dev/null
 dotnet build -c Release tests/load/BareRedirect >/dev/null
-LOCAL=functions/ClickFunctions.Local/bin/Release/net10.0/ClickFunctions.Local.dll
+LOCAL=${LOCAL_DLL:-functions/ClickFunctions.Local/bin/Release/net10.0/ClickFunctions.Local.dll}
 LOADGEN=functions/ClickFunctions.LoadGen/bin/Release/net10.0/ClickFunctions.LoadGen.dll
 BARE=tests/load/BareRedirect/bin/Release/net10.0/BareRedirect.dll
 
@@ -66,15 +73,30 @@ LOCAL_PORT=$(free_port)
 export ClickSigning__KeyId=bench ClickSigning__Key=$(head -c 32 /dev/urandom | base64) Privacy__FingerprintSecret=$(head -c 32 /dev/urandom | base64)
 # (an advertiser id with dashes is not a shell identifier, hence env; the freshness probe polls the query API every
 # 2 ms, far past the per-key rate limit that protects the API from scrapers, so the bench lifts it)
-env "Advertisers__ol-adv-0__ApiKey=bench-key-0123456789abcdef" "Advertisers__fresh-adv__ApiKey=fresh-key-0123456789abcdef" \
-  "Advertisers__soak-adv-0__ApiKey=soak-key-0123456789abcdef" \
-  RateLimits__PerKeyPerSecond=100000 RateLimits__PerKeyBurst=100000 dotnet "$LOCAL" --urls "http://127.0.0.1:$LOCAL_PORT" --data-dir "$work/data" >"$work/local.log" 2>&1 &
+start_host() { # dll port data-dir log extra-env...
+  local dll=$1 port=$2 dir=$3 log=$4; shift 4
+  env "Advertisers__ol-adv-0__ApiKey=bench-key-0123456789abcdef" "Advertisers__fresh-adv__ApiKey=fresh-key-0123456789abcdef" \
+    "Advertisers__soak-adv-0__ApiKey=soak-key-0123456789abcdef" \
+    RateLimits__PerKeyPerSecond=100000 RateLimits__PerKeyBurst=100000 "$@" dotnet "$dll" --urls "http://127.0.0.1:$port" --data-dir "$dir" >"$log" 2>&1 &
+}
+# shellcheck disable=SC2086 # LOCAL_ENV / BASELINE_ENV are word lists of K=V settings
+start_host "$LOCAL" "$LOCAL_PORT" "$work/data" "$work/local.log" ${LOCAL_ENV:-}
 LOCAL_PID=$!
 pids+=($LOCAL_PID)
+targets="nginx bare local"
+if [ -n "$BASELINE" ]; then
+  BASE_PORT=$(free_port)
+  # shellcheck disable=SC2086
+  start_host "$BASELINE" "$BASE_PORT" "$work/data-base" "$work/base.log" ${BASELINE_ENV:-}
+  BASE_PID=$!
+  pids+=($BASE_PID)
+  targets="nginx bare base local"
+fi
 
 wait_http "http://127.0.0.1:$NGINX_PORT/c"
 wait_http "http://127.0.0.1:$BARE_PORT/c"
 wait_http "http://127.0.0.1:$LOCAL_PORT/healthz"
+[ -n "$BASELINE" ] && wait_http "http://127.0.0.1:$BASE_PORT/healthz"
 
 echo "minting signed click URLs..." >&2
 # 200,000 distinct valid clicks over 1,000 Zipf-distributed ads (so every log partition works), for wrk to replay.
@@ -90,10 +112,16 @@ run_wrk() { # name port -> "rps p50 p90 p99" (ms)
     END { printf "%.0f %.2f %.2f %.2f\n", rps, p50, p90, p99 }'
 }
 
+# Warm-up, not measured: each target takes traffic for a few seconds first (JIT, the crawler automata's first states,
+# connection pools), so every measured round compares warm servers and the spread of (c)'s rounds is the server's own.
+for target in $targets; do
+  case $target in nginx) port=$NGINX_PORT;; bare) port=$BARE_PORT;; base) port=$BASE_PORT;; local) port=$LOCAL_PORT;; esac
+  wrk -t1 -c"$CONNECTIONS" -d"${WARMUP_SECONDS:-5}s" -s tests/load/clicks.lua "http://127.0.0.1:$port" >/dev/null 2>&1 || true
+done
 declare -A results
 for round in $(seq 1 "$ROUNDS"); do
-  for target in nginx bare local; do
-    case $target in nginx) port=$NGINX_PORT;; bare) port=$BARE_PORT;; local) port=$LOCAL_PORT;; esac
+  for target in $targets; do
+    case $target in nginx) port=$NGINX_PORT;; bare) port=$BARE_PORT;; base) port=$BASE_PORT;; local) port=$LOCAL_PORT;; esac
     line=$(run_wrk "$target" "$port")
     echo "round $round $target: $line (rps p50 p90 p99 ms)" >&2
     results[$target]+="$line"$'\n'
@@ -105,12 +133,17 @@ col() { printf "%s" "${results[$1]}" | awk -v c="$2" 'NF { print $c }' | median;
 
 echo "open loop at $RATE clicks/s, latency from intended send time (load generator on the same cores)..." >&2
 # nginx first, as the baseline of what the load generator itself costs at this rate on this machine.
-dotnet "$LOADGEN" --target "http://127.0.0.1:$NGINX_PORT" --key-id bench --key "$ClickSigning__Key" --rate "$RATE" --duration 00:00:20 \
+dotnet "$LOADGEN" --target "http://127.0.0.1:$NGINX_PORT" --key-id bench --key "$ClickSigning__Key" --rate "$RATE" --duration "00:00:$(printf %02d "$OPEN_SECONDS")" \
   --ads 1000 --advertiser-prefix ol-adv- --json "$work/open-loop-nginx.json" > "$work/open-loop-nginx.txt" 2>"$work/open-loop-nginx.err" || true
 echo "(a) nginx:" && cat "$work/open-loop-nginx.txt"
-dotnet "$LOADGEN" --target "http://127.0.0.1:$LOCAL_PORT" --key-id bench --key "$ClickSigning__Key" --rate "$RATE" --duration 00:00:20 \
+dotnet "$LOADGEN" --target "http://127.0.0.1:$LOCAL_PORT" --key-id bench --key "$ClickSigning__Key" --rate "$RATE" --duration "00:00:$(printf %02d "$OPEN_SECONDS")" \
   --ads 1000 --advertiser-prefix ol-adv- --verify --api-key ol-adv-0=bench-key-0123456789abcdef --json "$work/open-loop.json" > "$work/open-loop.txt" 2>"$work/open-loop.err" || true
 echo "(c) ClickFunctions local:" && cat "$work/open-loop.txt"
+if [ -n "$BASELINE" ]; then
+  dotnet "$LOADGEN" --target "http://127.0.0.1:$BASE_PORT" --key-id bench --key "$ClickSigning__Key" --rate "$RATE" --duration "00:00:$(printf %02d "$OPEN_SECONDS")" \
+    --ads 1000 --advertiser-prefix ol-adv- --verify --api-key ol-adv-0=bench-key-0123456789abcdef --json "$work/open-loop-base.json" > "$work/open-loop-base.txt" 2>"$work/open-loop-base.err" || true
+  echo "(c0) baseline build:" && cat "$work/open-loop-base.txt"
+fi
 echo "click-to-query freshness on the idle host..." >&2
 sleep 2
 dotnet "$LOADGEN" --target "http://127.0.0.1:$LOCAL_PORT" --key-id bench --key "$ClickSigning__Key" --freshness 200 \
@@ -133,7 +166,7 @@ if [ "$SOAK_SECONDS" -gt 0 ]; then
   kill "$rss_pid" 2>/dev/null || true
   echo "(c) soak:" && cat "$work/soak.txt" && tail -n 1 "$work/soak-freshness.txt"
   # Memory flat: the median RSS of the soak's last third against that of its middle third, and the maximum.
-  python3 - "$work/soak-rss.txt" <<'PY'
+  python3 - "$work/soak-rss.txt" <<'PY' | tee "$work/soak-memory.txt"
 import statistics, sys
 kb = [int(line.split()[1]) for line in open(sys.argv[1]) if line.strip()]
 third = len(kb) // 3
@@ -146,8 +179,8 @@ fi
 peak_kb=$(awk '/VmHWM/ { print $2 }' "/proc/$LOCAL_PID/status")
 
 printf '\n%-34s %12s %9s %9s %9s\n' "target (wrk, $CONNECTIONS connections, median of $ROUNDS)" "clicks/s" "p50 ms" "p90 ms" "p99 ms"
-for target in nginx bare local; do
-  case $target in nginx) label="(a) nginx return 302, access log";; bare) label="(b) bare Kestrel 302";; local) label="(c) ClickFunctions local, fsync";; esac
+for target in $targets; do
+  case $target in nginx) label="(a) nginx return 302, access log";; bare) label="(b) bare Kestrel 302";; base) label="(c0) baseline build, fsync";; local) label="(c) ClickFunctions local, fsync";; esac
   printf '%-34s %12s %9s %9s %9s\n' "$label" "$(col $target 1)" "$(col $target 2)" "$(col $target 3)" "$(col $target 4)"
 done
 a=$(col nginx 1); b=$(col bare 1); c=$(col local 1)
@@ -158,5 +191,20 @@ printf "%s" "${results[local]}" | awk 'NF { v = $1 + 0; if (min == "" || v < min
 jp99() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["p99Ms"])' "$1" 2>/dev/null || echo nan; }
 awk -v r="$RATE" -v a="$(jp99 "$work/open-loop-nginx.json")" -v c="$(jp99 "$work/open-loop.json")" \
   'BEGIN { printf "open loop at %s/s: p99 (a) %.1f ms, (c) %.1f ms, ratio (c)/(a) = %.2f (target <= 1.5)\n", r, a, c, c / a }'
-echo "local host peak resident memory: $((peak_kb / 1024)) MiB"
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -r); date: $(date -u +%Y-%m-%dT%H:%MZ)"
+if [ -n "$BASELINE" ]; then
+  c0=$(col base 1)
+  awk -v c="$c" -v c0="$c0" 'BEGIN { printf "ratio (c)/(c0) = %.2f (this build against the baseline build, same rounds)\n", c / c0 }'
+  printf "%s" "${results[base]}" | awk 'NF { r = r sprintf(" %.0f", $1) } END { printf "(c0) rounds:%s\n", r }'
+  awk -v a="$(jp99 "$work/open-loop-nginx.json")" -v c="$(jp99 "$work/open-loop-base.json")" 'BEGIN { printf "open loop: p99 (c0) %.1f ms, ratio (c0)/(a) = %.2f\n", c, c / a }'
+  echo "baseline host peak resident memory: $(( $(awk '/VmHWM/ { print $2 }' "/proc/$BASE_PID/status") / 1024 )) MiB"
+fi
+echo "local host peak resident memory: $((peak_kb / 1024)) MiB over the whole run (target <= 300)"
+# The rest of issue 16's acceptance from this run: counts exact in every verified run, the soak's rate, lag and memory.
+echo "counts, open loop (c): $(grep -h '^verify:' "$work/open-loop.txt" 2>/dev/null || echo 'no verify line')"
+if [ "$SOAK_SECONDS" -gt 0 ]; then
+  echo "soak at $SOAK_RATE clicks/s for $SOAK_SECONDS s: $(grep -h '^throughput' "$work/soak.txt" 2>/dev/null || echo 'no throughput line')"
+  echo "counts, soak: $(grep -h '^verify:' "$work/soak.txt" 2>/dev/null || echo 'no verify line')"
+  echo "soak lag (click to query, probes during the soak; target p99 <= 1 s): $(tail -n 1 "$work/soak-freshness.txt")"
+  [ -s "$work/soak-memory.txt" ] && cat "$work/soak-memory.txt"
+fi
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -r); date: $(date -u +%Y-%m-%dT%H:%MZ); load average $(cut -d" " -f1-3 /proc/loadavg)"

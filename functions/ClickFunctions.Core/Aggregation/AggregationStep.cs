@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using ClickFunctions.Clicks;
 using ClickFunctions.Ports;
 
@@ -107,11 +108,8 @@ public sealed class AggregationStep(IClaimStore claims, FloodRule? flood = null)
                 }
                 var reason = reasons[i];
                 var key = new BucketKey(click.AdvertiserId, click.CampaignId, click.AdId, click.Minute);
-                if (!result.Buckets.TryGetValue(key, out var counts))
-                {
-                    counts = new BucketCounts();
-                    result.Buckets.Add(key, counts);
-                }
+                ref var counts = ref CollectionsMarshal.GetValueRefOrAddDefault(result.Buckets, key, out _);
+                counts ??= new BucketCounts();
                 counts.Add(reason, click);
             }
             }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using ClickFunctions.Clicks;
 
 namespace ClickFunctions.Aggregation;
@@ -65,21 +66,25 @@ public sealed class BucketCounts
     {
         ArgumentNullException.ThrowIfNull(click);
         Add(reason);
-        Dimensions ??= [];
-        foreach (var dimension in DimensionCodes.All)
+        var dimensions = Dimensions ??= new(DimensionCodes.Count);
+        long clicks = reason == ClickReason.Valid ? 1 : 0;
+        // A for loop over the enum's values, not foreach over the IReadOnlyList (an enumerator per click), and
+        // CollectionsMarshal's ref into the entry instead of a lookup then an add (decision 093).
+        for (int d = 0; d < DimensionCodes.Count; d++)
         {
-            AddDimension(dimension, DimensionCodes.ValueOf(click, dimension), reason == ClickReason.Valid ? 1 : 0, reason == ClickReason.Valid ? 0 : 1);
+            var dimension = (ClickDimension)d;
+            ref var count = ref CollectionsMarshal.GetValueRefOrAddDefault(dimensions, (dimension, DimensionCodes.ValueOf(click, dimension)), out _);
+            count ??= new DimensionCount();
+            count.Clicks += clicks;
+            count.InvalidClicks += 1 - clicks;
         }
     }
 
     public void AddDimension(ClickDimension dimension, string value, long clicks, long invalidClicks)
     {
-        Dimensions ??= [];
-        if (!Dimensions.TryGetValue((dimension, value), out var count))
-        {
-            count = new DimensionCount();
-            Dimensions.Add((dimension, value), count);
-        }
+        Dimensions ??= new(DimensionCodes.Count);
+        ref var count = ref CollectionsMarshal.GetValueRefOrAddDefault(Dimensions, (dimension, value), out _);
+        count ??= new DimensionCount();
         count.Clicks += clicks;
         count.InvalidClicks += invalidClicks;
     }

@@ -31,6 +31,9 @@ public static class DimensionCodes
 {
     public static readonly IReadOnlyList<ClickDimension> All = Enum.GetValues<ClickDimension>();
 
+    /// <summary>How many dimensions there are (the slots of a bucket's dimension counts).</summary>
+    public static readonly int Count = All.Count;
+
     /// <summary>The value a click without the optional signed field (pub, plc, crv, sub) is counted under.</summary>
     public const string None = "none";
 

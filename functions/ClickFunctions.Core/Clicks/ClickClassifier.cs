@@ -25,14 +25,12 @@ public static class ClickClassifier
         {
             return ClickReason.MissingUserAgent;
         }
-        var agent = request.UserAgent.AsSpan();
-        if (CrawlerPatterns.IsLinkPreview(agent))
+        switch (CrawlerPatterns.Verdict(request.UserAgent))
         {
-            return ClickReason.LinkPreview;
-        }
-        if (CrawlerPatterns.IsBot(agent))
-        {
-            return ClickReason.BotUserAgent;
+            case CrawlerVerdict.LinkPreview:
+                return ClickReason.LinkPreview;
+            case CrawlerVerdict.Bot:
+                return ClickReason.BotUserAgent;
         }
         if (dataCentres is not null && dataCentres.Contains(request.RemoteIp))
         {

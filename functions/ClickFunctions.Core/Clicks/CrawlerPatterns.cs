@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
@@ -26,6 +27,45 @@ public static class CrawlerPatterns
     public static bool IsLinkPreview(ReadOnlySpan<char> userAgent) => Compiled.Value.Preview.IsMatch(Cut(userAgent));
 
     public static bool IsBot(ReadOnlySpan<char> userAgent) => Compiled.Value.Bot.IsMatch(Cut(userAgent));
+
+    /// <summary>User agents longer than this are matched every time, never remembered (they would fill the cache's memory).</summary>
+    public const int MaxCachedUserAgentLength = 512;
+
+    /// <summary>How many user agents' verdicts are remembered; past it the cache starts over (so its memory is bounded).</summary>
+    public const int CacheCapacity = 8192;
+
+    private static ConcurrentDictionary<string, CrawlerVerdict> _verdicts = new(StringComparer.Ordinal);
+    private static int _cached;
+
+    /// <summary>
+    /// What the list says of a user agent: a link preview (checked first), a bot, or neither. Real traffic repeats a
+    /// few thousand user agents, so verdicts are remembered per user agent string (decision 091): a repeat costs
+    /// one dictionary lookup instead of two automaton runs. A flood of distinct user agents only churns the cache:
+    /// each still costs the two linear-time runs, and the cache never holds more than <see cref="CacheCapacity"/>.
+    /// </summary>
+    public static CrawlerVerdict Verdict(string userAgent)
+    {
+        ArgumentNullException.ThrowIfNull(userAgent);
+        var verdicts = Volatile.Read(ref _verdicts);
+        if (verdicts.TryGetValue(userAgent, out var verdict))
+        {
+            return verdict;
+        }
+        verdict = IsLinkPreview(userAgent) ? CrawlerVerdict.LinkPreview : IsBot(userAgent) ? CrawlerVerdict.Bot : CrawlerVerdict.None;
+        if (userAgent.Length <= MaxCachedUserAgentLength)
+        {
+            if (Interlocked.Increment(ref _cached) > CacheCapacity)
+            {
+                Volatile.Write(ref _verdicts, new ConcurrentDictionary<string, CrawlerVerdict>(StringComparer.Ordinal));
+                Volatile.Write(ref _cached, 0);
+            }
+            else
+            {
+                verdicts.TryAdd(userAgent, verdict);
+            }
+        }
+        return verdict;
+    }
 
     private static ReadOnlySpan<char> Cut(ReadOnlySpan<char> userAgent) =>
         userAgent.Length <= MaxUserAgentLength ? userAgent : userAgent[..MaxUserAgentLength];
@@ -63,4 +103,12 @@ public static class CrawlerPatterns
         }
         return new(string.Join('|', patterns.Select(p => "(?:" + p + ")")), RegexOptions.NonBacktracking | RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture);
     }
+}
+
+/// <summary>What <see cref="CrawlerPatterns.Verdict"/> found in a user agent.</summary>
+public enum CrawlerVerdict : byte
+{
+    None = 0,
+    LinkPreview = 1,
+    Bot = 2,
 }

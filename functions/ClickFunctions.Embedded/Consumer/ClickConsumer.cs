@@ -25,7 +25,14 @@ public sealed partial class ClickConsumer(
     ClickMetrics? metrics = null) : BackgroundService
 {
     private readonly ClickConsumerOptions _options = options.Value;
+    private readonly StoreThread _storeThread = new(options.Value.StoreThreadNice);
     private bool _claimsLoaded;
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        _storeThread.Dispose();
+    }
 
     /// <summary>Batches committed since start (diagnostics and tests).</summary>
     public long CommittedBatches { get; private set; }
@@ -97,21 +104,26 @@ public sealed partial class ClickConsumer(
                 }
                 lastStepStarted = time.GetTimestamp();
                 lastBatchFull = batch.Count >= _options.MaxBatchEvents;
-                var result = await step.AggregateAsync(batch, cancellationToken).ConfigureAwait(false);
                 var positions = new Dictionary<int, long>(readers.Length);
                 for (int i = 0; i < readers.Length; i++)
                 {
                     positions[partitions[i].Id] = readers[i].NextSequence;
                 }
-                try
+                var result = await _storeThread.RunAsync(() =>
                 {
-                    store.Commit(new StoreBatch(result.Buckets, claims.Pending, result.DeadLetters, positions));
-                }
-                catch
-                {
-                    claims.DiscardPending();
-                    throw;
-                }
+                    // The embedded claim store answers synchronously: the step completes on this thread.
+                    var result = step.AggregateAsync(batch, cancellationToken).AsTask().GetAwaiter().GetResult();
+                    try
+                    {
+                        store.Commit(new StoreBatch(result.Buckets, claims.Pending, result.DeadLetters, positions));
+                    }
+                    catch
+                    {
+                        claims.DiscardPending();
+                        throw;
+                    }
+                    return result;
+                }).ConfigureAwait(false);
                 claims.CommitPending();
                 CommittedBatches++;
                 metrics?.Counted(result.Buckets.Values);

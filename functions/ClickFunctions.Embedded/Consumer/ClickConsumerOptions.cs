@@ -19,6 +19,15 @@ public sealed class ClickConsumerOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:00:05")]
     public TimeSpan CommitInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// The Linux nice value of the thread that runs the aggregation step and the store's transactions (0 to 19; 0 =
+    /// normal priority). Raised, the click path's threads win the cores under load and the consumer catches up in
+    /// larger batches when the load eases; on a machine that other work keeps busy it can fall far behind, hence
+    /// off by default (decision 092).
+    /// </summary>
+    [Range(0, 19)]
+    public int StoreThreadNice { get; set; }
+
     /// <summary>How long to wait before resuming from the stored positions after a failed step.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);

@@ -20,6 +20,12 @@ public sealed class LocalLogOptions
     [Range(1, 65536)]
     public int MaxBlockEvents { get; set; } = 4096;
 
+    /// <summary>
+    /// fsync the partitions written in one commit round at the same time (helper threads) rather than one after
+    /// another. Durability is the same: every file is fsync'd before any of its clicks is answered (decision 090).
+    /// </summary>
+    public bool ParallelSync { get; set; } = true;
+
     /// <summary>Clicks waiting for a commit (the whole log); beyond this, appends wait (backpressure).</summary>
     [Range(1, 1_000_000)]
     public int QueueCapacity { get; set; } = 50_000;

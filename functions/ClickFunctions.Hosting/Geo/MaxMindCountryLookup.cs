@@ -1,7 +1,6 @@
 using System.Net;
 using ClickFunctions.Ports;
 using MaxMind.Db;
-using MaxMind.GeoIP2;
 
 namespace ClickFunctions.Hosting.Geo;
 
@@ -9,12 +8,14 @@ namespace ClickFunctions.Hosting.Geo;
 /// Country of a full client address from a MaxMind-format database (GeoIP2/GeoLite2 Country or City, or any
 /// database with the same <c>country</c> record), read into memory once at start. The located country
 /// (<c>country.iso_code</c>) is preferred; an address with only a registered country (<c>registered_country</c>,
-/// e.g. some anycast or satellite ranges) gets that. Thread-safe: <see cref="DatabaseReader"/> is.
+/// e.g. some anycast or satellite ranges) gets that. Thread-safe: <see cref="Reader"/> is.
+/// The record is decoded into <see cref="CountryRecord"/>, which names only the two ISO codes: the database reader
+/// skips every other field (names in eight languages, continent, traits) instead of building GeoIP2's full response
+/// objects for each click (decision 091).
 /// </summary>
 public sealed class MaxMindCountryLookup : ICountryLookup, IDisposable
 {
-    private readonly DatabaseReader _reader;
-    private readonly bool _city;
+    private readonly Reader _reader;
 
     public MaxMindCountryLookup(string path)
     {
@@ -25,15 +26,13 @@ public sealed class MaxMindCountryLookup : ICountryLookup, IDisposable
         }
         try
         {
-            _reader = new DatabaseReader(path, FileAccessMode.Memory);
+            _reader = new Reader(path, FileAccessMode.Memory);
         }
         catch (InvalidDatabaseException e)
         {
             throw new InvalidDataException($"Geo:CountryDatabase '{path}' is not a MaxMind database: {e.Message}", e);
         }
-        string type = _reader.Metadata.DatabaseType;
-        _city = type.Contains("City", StringComparison.OrdinalIgnoreCase) || type.Contains("Enterprise", StringComparison.OrdinalIgnoreCase);
-        DatabaseType = type;
+        DatabaseType = _reader.Metadata.DatabaseType;
     }
 
     /// <summary>The database's own type, e.g. <c>GeoLite2-Country</c>.</summary>
@@ -44,11 +43,8 @@ public sealed class MaxMindCountryLookup : ICountryLookup, IDisposable
         ArgumentNullException.ThrowIfNull(address);
         try
         {
-            if (_city)
-            {
-                return _reader.TryCity(address, out var city) && city is not null ? city.Country.IsoCode ?? city.RegisteredCountry.IsoCode : null;
-            }
-            return _reader.TryCountry(address, out var country) && country is not null ? country.Country.IsoCode ?? country.RegisteredCountry.IsoCode : null;
+            var record = _reader.Find<CountryRecord>(address);
+            return record?.Country?.IsoCode ?? record?.RegisteredCountry?.IsoCode;
         }
         catch (InvalidDatabaseException)
         {
@@ -57,4 +53,28 @@ public sealed class MaxMindCountryLookup : ICountryLookup, IDisposable
     }
 
     public void Dispose() => _reader.Dispose();
+
+    /// <summary>The part of a Country or City record a click needs (MaxMind DB format: the record is a map).</summary>
+    public sealed class CountryRecord
+    {
+        [Constructor]
+        public CountryRecord([MapKey("country")] IsoCodeRecord? country = null, [MapKey("registered_country")] IsoCodeRecord? registeredCountry = null)
+        {
+            Country = country;
+            RegisteredCountry = registeredCountry;
+        }
+
+        public IsoCodeRecord? Country { get; }
+
+        public IsoCodeRecord? RegisteredCountry { get; }
+    }
+
+    /// <summary>A <c>country</c> or <c>registered_country</c> map, of which only <c>iso_code</c> is read.</summary>
+    public sealed class IsoCodeRecord
+    {
+        [Constructor]
+        public IsoCodeRecord([MapKey("iso_code")] string? isoCode = null) => IsoCode = isoCode;
+
+        public string? IsoCode { get; }
+    }
 }

@@ -92,6 +92,37 @@ public class CrawlerPatternListTests
     }
 
     [Fact]
+    public void Remembered_verdicts_match_the_automata_through_repeats_and_past_the_cache_capacity()
+    {
+        const string Slack = "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)";
+        const string Google = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+        const string Phone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
+        string[] known = [Slack, Google, Phone, new string('a', CrawlerPatterns.MaxCachedUserAgentLength + 1) + " Googlebot/2.1"];
+        CrawlerVerdict[] expected = [CrawlerVerdict.LinkPreview, CrawlerVerdict.Bot, CrawlerVerdict.None, CrawlerVerdict.Bot];
+        for (int round = 0; round < 3; round++)
+        {
+            for (int i = 0; i < known.Length; i++)
+            {
+                Assert.Equal(expected[i], CrawlerPatterns.Verdict(known[i]));
+            }
+            // More distinct agents than the cache holds (it starts over): each verdict is still the automata's.
+            for (int i = 0; i < CrawlerPatterns.CacheCapacity + 100; i++)
+            {
+                string agent = (i % 3) switch
+                {
+                    0 => $"Mozilla/5.0 (X11; Linux x86_64; rv:{i}.0) Gecko/20100101 Firefox/{i}.0",
+                    1 => $"Mozilla/5.0 (compatible; Googlebot/{i}.1; +http://www.google.com/bot.html)",
+                    _ => $"facebookexternalhit/{i}.1",
+                };
+                var verdict = CrawlerPatterns.Verdict(agent);
+                var direct = CrawlerPatterns.IsLinkPreview(agent) ? CrawlerVerdict.LinkPreview : CrawlerPatterns.IsBot(agent) ? CrawlerVerdict.Bot : CrawlerVerdict.None;
+                Assert.Equal(direct, verdict);
+                Assert.Equal((i % 3) switch { 0 => CrawlerVerdict.None, 1 => CrawlerVerdict.Bot, _ => CrawlerVerdict.LinkPreview }, verdict);
+            }
+        }
+    }
+
+    [Fact]
     public void A_hostile_user_agent_is_matched_in_linear_time_and_cut_at_the_limit()
     {
         // NonBacktracking: no pattern can backtrack exponentially; a very long agent is cut, not rejected.
