@@ -96,6 +96,16 @@ public static class PrincipalAdminEndpoints
 {
     public const string PrincipalsRoute = AdminEndpoints.GroupPrefix + "/advertisers/{advertiserId}/principals";
 
+    /// <summary>The principal routes on the admin group (the Functions app's API description maps them; the worker serves them as functions).</summary>
+    public static Microsoft.AspNetCore.Routing.RouteGroupBuilder MapPrincipalEndpoints(this Microsoft.AspNetCore.Routing.RouteGroupBuilder admin)
+    {
+        ArgumentNullException.ThrowIfNull(admin);
+        Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapPost(admin, "/advertisers/{advertiserId}/principals", MapPrincipalAsync);
+        Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapGet(admin, "/advertisers/{advertiserId}/principals", ListPrincipalsAsync);
+        Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapDelete(admin, "/advertisers/{advertiserId}/principals/{principalId}", UnmapPrincipalAsync);
+        return admin;
+    }
+
     public static async Task<IResult> MapPrincipalAsync(string advertiserId, NewPrincipal body, IAccountStore accounts, IPrincipalDirectory directory, TimeProvider time, HttpContext http)
     {
         ArgumentNullException.ThrowIfNull(body);
