@@ -111,8 +111,28 @@ public static class AzureAdaptersExtensions
         services.AddSingleton<IClickQueries>(sp => sp.GetRequiredService<KustoBucketQueries>());
         services.AddSingleton<IBucketSink, KustoBucketSink>();
         services.AddSingleton<IngestionFailureDrain>();
-        services.AddSingleton<AdvertiserPrincipals>();
+        // Advertisers, their query API keys (hashes) and principal → advertiser mappings, changed at runtime through
+        // the admin API (decision 078): one table (Accounts:TableName) in the claims' storage account.
+        services.AddSingleton(sp => new TableAccountStore(sp.GetRequiredService<TableServiceClient>().GetTableClient(
+            sp.GetRequiredService<IConfiguration>()["Accounts:TableName"] is { Length: > 0 } name ? name : "accounts")));
+        services.AddSingleton<ClickFunctions.Hosting.Accounts.IAccountStore>(sp => sp.GetRequiredService<TableAccountStore>());
+        services.AddSingleton<IPrincipalDirectory>(sp => sp.GetRequiredService<TableAccountStore>());
+        services.AddSingleton(sp => new AdvertiserPrincipals(sp.GetRequiredService<IOptions<AdvertiserPrincipalOptions>>(), sp.GetRequiredService<IPrincipalDirectory>(),
+            sp.GetRequiredService<ClickFunctions.Hosting.Accounts.IAccountStore>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IAdvertiserIdentity>(sp => sp.GetRequiredService<AdvertiserPrincipals>());
+        // The configured advertisers (Advertisers:<id>:PrincipalId, optional TimeZone) are known to the admin API and
+        // give the query API their zone, as the local host's configured advertisers do.
+        services.AddOptions<ClickFunctions.Hosting.Options.AdvertisersOptions>().Configure<IConfiguration>((o, configuration) =>
+        {
+            foreach (var advertiser in configuration.GetSection(ClickFunctions.Hosting.Options.AdvertisersOptions.Section).GetChildren())
+            {
+                o.Advertisers[advertiser.Key] = new ClickFunctions.Hosting.Options.AdvertiserCredentials { TimeZone = advertiser["TimeZone"] };
+            }
+        });
+        services.AddOptions<AdminPrincipalOptions>().Configure<IConfiguration>(AdminPrincipalOptions.Bind).ValidateOnStart();
+        services.AddSingleton<ClickFunctions.Hosting.Http.IAdminIdentity, EasyAuthAdminIdentity>();
+        services.AddAdminJson();
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, PrincipalJson.Default));
         builder.AddQueryApi();
         services.AddOptions<AggregationRetryOptions>().BindConfiguration(AggregationRetryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<AggregationRetryOptions>>().Value);

@@ -34,7 +34,7 @@ public static class LocalHostExtensions
         // Under systemd (Type=notify): READY=1 once started, STOPPING=1 on SIGTERM, journald log levels; a no-op elsewhere.
         builder.Services.AddSystemd();
         builder.AddLocalTelemetry();
-        builder.Services.AddOpenApi(o => o.AddDocumentTransformer<ApiDocumentTransformer>());
+        builder.Services.AddOpenApi(o => o.AddDocumentTransformer(new ApiDocumentTransformer()));
         return builder;
     }
 

@@ -398,8 +398,10 @@ resource auth 'Microsoft.Web/sites/config@2024-04-01' = {
     globalValidation: {
       requireAuthentication: true
       unauthenticatedClientAction: 'Return401'
+      // The click redirect, and the OpenAPI document (it describes the API, holds no data; decision 079).
       excludedPaths: [
         '/c'
+        '/openapi/v1.json'
       ]
     }
     // Without an app registration no provider is configured, so the guarded routes answer 401 until one is.

@@ -43,7 +43,23 @@ public sealed class Nginx : IAsyncDisposable
     }
 
     /// <summary>Starts nginx proxying everything to <paramref name="upstream"/>, appending the peer to X-Forwarded-For.</summary>
+    /// <remarks>A free port is found by binding port 0 and releasing it, so another process may take it before nginx binds
+    /// it: nginx then exits with "Address already in use", and the start is retried on a new port (at most 5 times).</remarks>
     public static async Task<Nginx> StartAsync(Uri upstream, CancellationToken cancellationToken)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnFreePortAsync(upstream, cancellationToken);
+            }
+            catch (InvalidOperationException e) when (attempt < 5 && e.Message.Contains("Address already in use", StringComparison.Ordinal))
+            {
+            }
+        }
+    }
+
+    private static async Task<Nginx> StartOnFreePortAsync(Uri upstream, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(upstream);
         string directory = Directory.CreateTempSubdirectory("cf-nginx-").FullName;

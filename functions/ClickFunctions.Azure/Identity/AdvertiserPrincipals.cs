@@ -52,16 +52,26 @@ public sealed class AdvertiserPrincipalOptions
 /// </summary>
 public sealed class AdvertiserPrincipals : IAdvertiserIdentity
 {
+    /// <summary>Claim types Easy Auth uses for app roles in <c>X-MS-CLIENT-PRINCIPAL</c> (besides the principal's own <c>role_typ</c>).</summary>
+    private static readonly string[] RoleClaims = ["roles", "http://schemas.microsoft.com/ws/2008/06/identity/claims/role"];
+
     public const string PrincipalIdHeader = "X-MS-CLIENT-PRINCIPAL-ID";
     public const string PrincipalHeader = "X-MS-CLIENT-PRINCIPAL";
     private static readonly string[] ObjectIdClaims = ["http://schemas.microsoft.com/identity/claims/objectidentifier", "oid"];
 
     private readonly Dictionary<string, string> _advertiserByPrincipal;
     private readonly bool _platformAuthentication;
+    private readonly IPrincipalDirectory? _directory;
+    private readonly ClickFunctions.Hosting.Accounts.IAccountStore? _accounts;
+    private readonly TimeProvider _time;
 
-    public AdvertiserPrincipals(IOptions<AdvertiserPrincipalOptions> options)
+    public AdvertiserPrincipals(IOptions<AdvertiserPrincipalOptions> options, IPrincipalDirectory? directory = null,
+        ClickFunctions.Hosting.Accounts.IAccountStore? accounts = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        _directory = directory;
+        _accounts = accounts;
+        _time = time ?? TimeProvider.System;
         _platformAuthentication = options.Value.PlatformAuthenticationEnabled;
         _advertiserByPrincipal = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (advertiserId, entry) in options.Value.Advertisers)
@@ -70,10 +80,70 @@ public sealed class AdvertiserPrincipals : IAdvertiserIdentity
         }
     }
 
-    public ValueTask<string?> ResolveAsync(HttpContext context, CancellationToken cancellationToken)
+    /// <summary>
+    /// The caller's advertiser: the Easy Auth principal mapped in configuration, else mapped at runtime through the
+    /// admin API (<see cref="IPrincipalDirectory"/>, a point read per request, so a new or removed mapping holds on
+    /// the next request); else a runtime API key (<c>X-Api-Key</c>) issued through the admin API, looked up by its hash.
+    /// </summary>
+    public async ValueTask<string?> ResolveAsync(HttpContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return ValueTask.FromResult(Resolve(context.Request));
+        if (Resolve(context.Request) is { } configured)
+        {
+            return configured;
+        }
+        if (_platformAuthentication && _directory is not null && PrincipalId(context.Request.Headers) is { } principal
+            && PrincipalIds.Normalize(principal) is { } normalized
+            && await _directory.AdvertiserOfAsync(normalized, cancellationToken).ConfigureAwait(false) is { } mapped)
+        {
+            return mapped;
+        }
+        return _accounts is null ? null : await ApiKeyAdvertiserIdentity.ResolveRuntimeKeyAsync(_accounts, context.Request, _time, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The platform-authenticated caller's principal id and app roles, or null when platform authentication is off or there is no principal.</summary>
+    public (string PrincipalId, IReadOnlyList<string> Roles)? Caller(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!_platformAuthentication || PrincipalId(request.Headers) is not { } principal)
+        {
+            return null;
+        }
+        return (principal, Roles(request.Headers));
+    }
+
+    /// <summary>The app roles in <c>X-MS-CLIENT-PRINCIPAL</c>: claims of the principal's <c>role_typ</c>, or <c>roles</c> / the role URI.</summary>
+    public static IReadOnlyList<string> Roles(IHeaderDictionary headers)
+    {
+        ArgumentNullException.ThrowIfNull(headers);
+        if (!headers.TryGetValue(PrincipalHeader, out var encoded) || encoded.ToString() is not { Length: > 0 } base64)
+        {
+            return [];
+        }
+        try
+        {
+            using var document = JsonDocument.Parse(Encoding.UTF8.GetString(Convert.FromBase64String(base64)));
+            var root = document.RootElement;
+            string? roleType = root.TryGetProperty("role_typ", out var rt) && rt.ValueKind == JsonValueKind.String ? rt.GetString() : null;
+            var roles = new List<string>();
+            if (root.TryGetProperty("claims", out var claims) && claims.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var claim in claims.EnumerateArray())
+                {
+                    if (claim.TryGetProperty("typ", out var typ) && typ.GetString() is { } type
+                        && (string.Equals(type, roleType, StringComparison.OrdinalIgnoreCase) || RoleClaims.Contains(type, StringComparer.OrdinalIgnoreCase))
+                        && claim.TryGetProperty("val", out var val) && val.GetString() is { Length: > 0 } role)
+                    {
+                        roles.Add(role);
+                    }
+                }
+            }
+            return roles;
+        }
+        catch (Exception e) when (e is FormatException or JsonException or InvalidOperationException)
+        {
+            return [];
+        }
     }
 
     /// <summary>The caller's advertiser id, or null when the caller is anonymous or not an advertiser.</summary>
@@ -114,7 +184,7 @@ public sealed class AdvertiserPrincipals : IAdvertiserIdentity
                 }
             }
         }
-        catch (Exception e) when (e is FormatException or JsonException)
+        catch (Exception e) when (e is FormatException or JsonException or InvalidOperationException)
         {
             return null;
         }

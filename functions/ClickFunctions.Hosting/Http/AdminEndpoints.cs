@@ -26,6 +26,27 @@ public sealed record NewKey(DateTimeOffset? Expires);
 public sealed record KeyList(string AdvertiserId, IReadOnlyList<KeyInfo> Keys);
 
 /// <summary>
+/// Whether a request is the admin's. The local host checks the admin key (<see cref="AdminKeyIdentity"/>); the
+/// Functions app checks the Easy Auth principal (an app role or a configured principal id).
+/// </summary>
+public interface IAdminIdentity
+{
+    ValueTask<bool> IsAdminAsync(HttpContext context, CancellationToken cancellationToken);
+}
+
+/// <summary>The admin key (<c>Admin:ApiKey</c>) in <c>X-Api-Key</c> or <c>Authorization: Bearer</c>, compared in constant time.</summary>
+public sealed class AdminKeyIdentity(IOptions<AdminOptions> options) : IAdminIdentity
+{
+    public ValueTask<bool> IsAdminAsync(HttpContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        string expected = options.Value.ApiKey;
+        return ValueTask.FromResult(PresentedKey.From(context.Request) is { } presented
+            && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(expected))));
+    }
+}
+
+/// <summary>
 /// The admin API (docs/query-api.md, Admin API): advertisers and their query API keys at runtime, authenticated by
 /// the admin key (<c>X-Api-Key</c> or <c>Authorization: Bearer</c>, compared in constant time). Failed
 /// authentications count against the client's address like the query API's.
@@ -39,6 +60,13 @@ public static class AdminEndpoints
         services.AddOptions<AdminOptions>().Bind(configuration.GetSection(AdminOptions.Section))
             .Validate(o => o.ApiKey.Length >= 16, "Admin:ApiKey must be at least 16 characters.")
             .ValidateOnStart();
+        services.AddSingleton<IAdminIdentity, AdminKeyIdentity>();
+        return services.AddAdminJson();
+    }
+
+    /// <summary>The admin API's JSON contracts (both hosts); the host registers its own <see cref="IAdminIdentity"/>.</summary>
+    public static IServiceCollection AddAdminJson(this IServiceCollection services)
+    {
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, AdminJson.Default));
         return services;
     }
@@ -54,26 +82,63 @@ public static class AdminEndpoints
         return admin;
     }
 
-    private static async ValueTask<object?> RequireAdminAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    private static async ValueTask<object?> RequireAdminAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
+        await GateAsync(context.HttpContext).ConfigureAwait(false) ?? await next(context).ConfigureAwait(false);
+
+    /// <summary>
+    /// The admin gate: a client over its failed-authentication budget gets 429 (before any check, so guessing is
+    /// throttled); a request that is not the admin's gets 401 and counts as one failure.
+    /// </summary>
+    public static async ValueTask<IResult?> GateAsync(HttpContext http)
     {
-        var http = context.HttpContext;
+        ArgumentNullException.ThrowIfNull(http);
         var limits = http.RequestServices.GetRequiredService<QueryRateLimits>();
         string client = ApiConventions.ClientOf(http);
         if (limits.FailuresExhausted(client) is { } wait)
         {
             return ApiConventions.TooManyRequests(http, wait, "Too many failed authentications from this address; try again later.");
         }
-        string expected = http.RequestServices.GetRequiredService<IOptions<AdminOptions>>().Value.ApiKey;
-        if (PresentedKey.From(http.Request) is not { } presented
-            || !CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(expected))))
+        if (!await http.RequestServices.GetRequiredService<IAdminIdentity>().IsAdminAsync(http, http.RequestAborted).ConfigureAwait(false))
         {
             limits.RecordFailure(client);
             return TypedResults.Unauthorized();
         }
-        return await next(context).ConfigureAwait(false);
+        return null;
     }
 
-    private static bool Known(HttpContext http, string advertiserId, AdvertiserAccount? account) =>
+    /// <summary>What the group does, for a host without endpoint filters (the Functions worker): the gate, then the handler, written to the response.</summary>
+    public static async Task ServeAsync(HttpContext http, Func<Task<IResult>> handler)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(handler);
+        var result = await GateAsync(http).ConfigureAwait(false) ?? await handler().ConfigureAwait(false);
+        await result.ExecuteAsync(http).ConfigureAwait(false);
+    }
+
+    /// <summary>A JSON request body read with the admin API's contracts; null with a 400 problem when it is not one.</summary>
+    public static async Task<(T? Body, IResult? Problem)> ReadBodyAsync<T>(HttpRequest request, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info, bool optional = false) where T : class
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (optional && request.ContentLength is null or 0 && !request.Headers.ContainsKey("Transfer-Encoding"))
+        {
+            return (null, null);
+        }
+        if (!request.HasJsonContentType())
+        {
+            return (null, Problem(StatusCodes.Status415UnsupportedMediaType, "The body must be JSON (Content-Type: application/json)."));
+        }
+        try
+        {
+            var body = await System.Text.Json.JsonSerializer.DeserializeAsync(request.Body, info, request.HttpContext.RequestAborted).ConfigureAwait(false);
+            return body is null && !optional ? (null, Problem(StatusCodes.Status400BadRequest, "The body must be a JSON object.")) : (body, null);
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            return (null, Problem(StatusCodes.Status400BadRequest, "The body is not valid JSON for this request: " + e.Message));
+        }
+    }
+
+    public static bool Known(HttpContext http, string advertiserId, AdvertiserAccount? account) =>
         account is not null || http.RequestServices.GetRequiredService<IOptions<AdvertisersOptions>>().Value.Advertisers.ContainsKey(advertiserId);
 
     public static async Task<IResult> AddAdvertiserAsync(NewAdvertiser body, IAccountStore accounts, TimeProvider time, HttpContext http)
@@ -138,7 +203,7 @@ public static class AdminEndpoints
             : Problem(StatusCodes.Status404NotFound, $"Advertiser '{advertiserId}' has no key '{keyId}'.");
     }
 
-    private static IResult Problem(int status, string detail) => TypedResults.Problem(detail: detail, statusCode: status);
+    public static IResult Problem(int status, string detail) => TypedResults.Problem(detail: detail, statusCode: status);
 }
 
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web, DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never)]
@@ -148,4 +213,4 @@ public static class AdminEndpoints
 [System.Text.Json.Serialization.JsonSerializable(typeof(IssuedKey))]
 [System.Text.Json.Serialization.JsonSerializable(typeof(AdvertiserAccount))]
 [System.Text.Json.Serialization.JsonSerializable(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails))]
-internal sealed partial class AdminJson : System.Text.Json.Serialization.JsonSerializerContext;
+public sealed partial class AdminJson : System.Text.Json.Serialization.JsonSerializerContext;

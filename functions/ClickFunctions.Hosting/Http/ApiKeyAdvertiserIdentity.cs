@@ -37,11 +37,21 @@ public sealed class ApiKeyAdvertiserIdentity : IAdvertiserIdentity
         {
             return configured;
         }
-        // Keys issued at runtime (admin API): looked up by their SHA-256, so no comparison of the key itself; an
-        // expired key is refused here, a revoked one is no longer in the store.
-        if (_accounts is not null && PresentedKey.From(context.Request) is { } key && Accounts.RuntimeKeys.Looks(key)
-            && await _accounts.FindByHashAsync(Accounts.RuntimeKeys.HashHex(key), cancellationToken).ConfigureAwait(false) is { } stored
-            && (stored.Expires is not { } expires || expires > _time.GetUtcNow()))
+        return _accounts is null ? null : await ResolveRuntimeKeyAsync(_accounts, context.Request, _time, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A key issued at runtime (admin API): looked up by its SHA-256, so no comparison of the key itself; an expired
+    /// key is refused here, a revoked one is no longer in the store. Both hosts use it.
+    /// </summary>
+    public static async ValueTask<string?> ResolveRuntimeKeyAsync(Accounts.IAccountStore accounts, HttpRequest request, TimeProvider time, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(accounts);
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(time);
+        if (PresentedKey.From(request) is { } key && Accounts.RuntimeKeys.Looks(key)
+            && await accounts.FindByHashAsync(Accounts.RuntimeKeys.HashHex(key), cancellationToken).ConfigureAwait(false) is { } stored
+            && (stored.Expires is not { } expires || expires > time.GetUtcNow()))
         {
             return stored.AdvertiserId;
         }

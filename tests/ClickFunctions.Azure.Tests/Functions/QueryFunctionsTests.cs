@@ -15,7 +15,7 @@ namespace ClickFunctions.Azure.Tests.Functions;
 /// The query functions (GetAdClicks, ListAdvertiserAds) as the worker runs them: resolved from the app's host, with an HttpContext carrying the
 /// Easy Auth headers, answering from ADX (the loopback server).
 /// </summary>
-public sealed class QueryFunctionsTests : IAsyncLifetime
+public sealed class QueryFunctionsTests(Azurite azurite) : IAsyncLifetime
 {
     private const string Principal = "11111111-1111-1111-1111-111111111111";
     private LoopbackKusto _adx = null!;
@@ -28,6 +28,8 @@ public sealed class QueryFunctionsTests : IAsyncLifetime
         settings["Kusto:ClusterUri"] = _adx.BaseAddress.ToString();
         var builder = Program.CreateBuilder(AppSettings.AsArgs(settings));
         builder.Services.AddSingleton<TokenCredential>(_adx.Credential);
+        // An unmapped principal is looked up in the accounts table (decision 078): a real one, on Azurite.
+        builder.Services.AddSingleton<global::Azure.Data.Tables.TableServiceClient>(azurite.Tables());
         _host = builder.Build();
     }
 

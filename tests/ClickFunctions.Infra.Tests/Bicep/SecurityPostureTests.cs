@@ -173,7 +173,7 @@ public sealed partial class SecurityPostureTests
     }
 
     [Fact]
-    public async Task Easy_auth_requires_a_token_everywhere_except_the_click_route()
+    public async Task Easy_auth_requires_a_token_everywhere_except_the_click_route_and_the_API_description()
     {
         var template = await BicepCli.MainTemplateAsync();
 
@@ -182,7 +182,7 @@ public sealed partial class SecurityPostureTests
 
         Assert.True(validation["requireAuthentication"]!.GetValue<bool>());
         Assert.Equal("Return401", (string?)validation["unauthenticatedClientAction"]);
-        Assert.Equal(["/c"], validation["excludedPaths"]!.AsArray().Select(p => (string?)p));
+        Assert.Equal(["/c", "/openapi/v1.json"], validation["excludedPaths"]!.AsArray().Select(p => (string?)p));
     }
 
     internal static async Task<Dictionary<string, string>> AppSettingsAsync()

@@ -1,15 +1,21 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.OpenApi;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.OpenApi;
 
-namespace ClickFunctions.Local;
+namespace ClickFunctions.Hosting.Http;
 
 /// <summary>
 /// Titles the OpenAPI document, declares the two ways to present an API key (X-Api-Key, Bearer), and lists the routes
 /// the generator cannot describe (those mapped with a plain RequestDelegate: the click redirect, /metrics), so that
-/// the document names every public endpoint of the host.
+/// the document names every public endpoint of the host. Both hosts use it; the Functions app names its own sign-in.
 /// </summary>
-internal sealed class ApiDocumentTransformer : IOpenApiDocumentTransformer
+public sealed class ApiDocumentTransformer(string? description = null) : IOpenApiDocumentTransformer
 {
+    public const string LocalDescription = "Signed click redirects and the advertiser query API (docs/query-api.md). Query endpoints take an API key as X-Api-Key or Authorization: Bearer.";
+
     /// <summary>The document and its reference describe the API; they are not part of it.</summary>
     private static readonly string[] OwnRoutes = ["/openapi/", "/scalar"];
 
@@ -21,7 +27,7 @@ internal sealed class ApiDocumentTransformer : IOpenApiDocumentTransformer
         {
             Title = "ClickFunctions",
             Version = "v1",
-            Description = "Signed click redirects and the advertiser query API (docs/query-api.md). Query endpoints take an API key as X-Api-Key or Authorization: Bearer.",
+            Description = description ?? LocalDescription,
         };
         document.Components ??= new OpenApiComponents();
         document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
@@ -30,11 +36,26 @@ internal sealed class ApiDocumentTransformer : IOpenApiDocumentTransformer
 
         document.Paths ??= [];
         // Query parameters as the API documents and binds them (case-insensitively): camelCase, like the JSON.
-        foreach (var operation in document.Paths.Values.SelectMany(p => (IEnumerable<OpenApiOperation>?)p.Operations?.Values ?? []))
+        foreach (var (path, operation) in document.Paths.SelectMany(p => ((IEnumerable<OpenApiOperation>?)p.Value.Operations?.Values ?? []).Select(o => (p.Key, o))))
         {
             foreach (var parameter in (operation.Parameters ?? []).OfType<OpenApiParameter>().Where(p => p.In == ParameterLocation.Query && p.Name is { Length: > 0 }))
             {
                 parameter.Name = System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(parameter.Name!);
+            }
+            // A 429 says when to come back (RFC 9110 §10.2.3; the gate always sets it).
+            if (operation.Responses?.TryGetValue("429", out var tooMany) == true && tooMany is OpenApiResponse response)
+            {
+                response.Description = "Too many requests: the key's rate limit, or too many failed authentications from this address.";
+                response.Headers ??= new Dictionary<string, IOpenApiHeader>();
+                response.Headers["Retry-After"] = new OpenApiHeader { Description = "Seconds to wait before retrying.", Schema = new OpenApiSchema { Type = JsonSchemaType.Integer } };
+            }
+            // Every /api/ operation authenticates the caller (the query and admin gates answer 401 otherwise).
+            if (path.StartsWith("/api/", StringComparison.Ordinal))
+            {
+                operation.Security = [
+                    new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("apiKey", document)] = [] },
+                    new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("bearer", document)] = [] },
+                ];
             }
         }
         foreach (var endpoint in PublicRoutes(context.ApplicationServices))
