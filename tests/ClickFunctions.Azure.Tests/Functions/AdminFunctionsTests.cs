@@ -112,8 +112,10 @@ public sealed class AdminFunctionsTests(Azurite azurite) : IAsyncLifetime
     /// <summary>ADX answers one query, and the test checks it was scoped to <paramref name="advertiserId"/> (the RLS side filters by the same parameter).</summary>
     private void ExpectQueryFor(string advertiserId) =>
         _adx.Expect("POST", "/v2/rest/query", 200, V2Responses.WithPrimaryResult(
-            [("Kind", "string"), ("BucketStart", "datetime"), ("Clicks", "long"), ("InvalidClicks", "long")],
-            ["bucket", "2026-12-02T09:00:00.0000000Z", 7, 2], ["known", "2026-12-02T00:00:00.0000000Z", 0, 0]),
+            [("Kind", "string"), ("BucketStart", "datetime"), ("Clicks", "long"), ("InvalidClicks", "long"), .. ClickFunctions.Azure.Kusto.KustoBucketQueries.ReasonColumns.Select(c => (c.Column, "long"))],
+            // The bucket's two invalid clicks carry their reason (the first reason column), as AdClicks.kql answers.
+            ["bucket", "2026-12-02T09:00:00.0000000Z", 7, 2, 2, .. Enumerable.Repeat<object>(0, ClickFunctions.Azure.Kusto.KustoBucketQueries.ReasonColumns.Count - 1)],
+            ["known", "2026-12-02T00:00:00.0000000Z", 0, 0, .. Enumerable.Repeat<object>(0, ClickFunctions.Azure.Kusto.KustoBucketQueries.ReasonColumns.Count)]),
             r => JsonDocument.Parse(r.Body).RootElement.GetProperty("properties").GetProperty("Parameters").GetProperty("advertiserId").GetString() == advertiserId
                 ? null : $"not scoped to {advertiserId}");
 
