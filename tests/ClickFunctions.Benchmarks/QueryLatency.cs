@@ -56,7 +56,7 @@ public static class QueryLatency
         }
         using var store = new DuckDbClickStore(new ClickStoreOptions { Path = path });
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"store {path} ({new FileInfo(path).Length / (1024 * 1024)} MiB): minute rows {store.CountRows(Granularity.Minute):N0}, hour rows {store.CountRows(Granularity.Hour):N0}, day rows {store.CountRows(Granularity.Day):N0}"));
+            $"store {path} ({new FileInfo(path).Length / (1024 * 1024)} MiB, memory limit {store.MemoryLimit}): minute rows {store.CountRows(Granularity.Minute):N0}, hour rows {store.CountRows(Granularity.Hour):N0}, day rows {store.CountRows(Granularity.Day):N0}"));
         var end = Start.AddDays(days);
         var newYork = TimeZoneInfo.FindSystemTimeZoneById("America/New_York");
         string AdId(int ad) => "ad-" + ad.ToString(CultureInfo.InvariantCulture);

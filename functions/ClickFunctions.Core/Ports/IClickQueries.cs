@@ -29,3 +29,9 @@ public interface IClickQueries
 
 /// <summary>The store behind this host cannot answer this kind of query (yet); the API answers 501 with the message.</summary>
 public sealed class QueryNotAvailableException(string message) : NotSupportedException(message);
+
+/// <summary>
+/// The store could not answer within the resources it is configured with (the embedded store's DuckDB memory limit);
+/// the API answers 503 with the message, which names the setting to raise. Not the caller's fault and not a silent zero.
+/// </summary>
+public sealed class QueryResourcesExhaustedException(string message, Exception? inner = null) : Exception(message, inner);

@@ -32,6 +32,8 @@ public sealed partial class RetentionSweep(DuckDbClickStore store, string logDir
     public RetentionReport Run(DateTimeOffset now)
     {
         using var _ = maintenance?.Enter();
+        // Periodic, so the automatic memory limit follows the store as it grows (docs/decisions/094).
+        store.RefreshMemoryLimit();
         long minutes = store.DeleteRollupBefore(Granularity.Minute, TimeBuckets.FloorToMinute(now - options.Minute));
         long hours = store.DeleteRollupBefore(Granularity.Hour, FloorTo(now - options.Hour, TimeSpan.FromHours(1)));
         long days = store.DeleteRollupBefore(Granularity.Day, FloorTo(now - options.Day, TimeSpan.FromDays(1)));

@@ -14,11 +14,13 @@ public sealed class ClickStoreOptions
     public string Path { get; set; } = "";
 
     /// <summary>
-    /// DuckDB's memory limit (its buffer pool; DuckDB's own default is 80% of RAM). The store's working set is
-    /// small (recent rollup pages and indexes); this keeps the whole host's resident memory predictable.
+    /// DuckDB's memory limit (its buffer pool; DuckDB's own default is 80% of RAM). <c>auto</c> (the default) sizes it
+    /// to the store: 192 MiB plus 48 bytes per indexed row, capped at 60% of the memory the process may use, raised as
+    /// the store grows (DuckDB keeps the index nodes a query has read resident; docs/decisions/094). A size such as
+    /// <c>512MB</c> fixes it; queries that need more then answer 503 naming this setting.
     /// </summary>
-    [RegularExpression(@"^\d+(\.\d+)?\s?(KB|MB|GB|KiB|MiB|GiB)$", ErrorMessage = "ClickStore:MemoryLimit is a size such as 256MB.")]
-    public string MemoryLimit { get; set; } = "192MB";
+    [RegularExpression(@"^(auto|\d+(\.\d+)?\s?(KB|MB|GB|KiB|MiB|GiB))$", ErrorMessage = "ClickStore:MemoryLimit is auto or a size such as 256MB.")]
+    public string MemoryLimit { get; set; } = StoreMemory.Auto;
 
     /// <summary>DuckDB worker threads. One: the store's statements are small, and the cores belong to the click path.</summary>
     [Range(1, 64)]

@@ -37,8 +37,14 @@ public sealed partial class DuckDbClickStore : IClickQueries, IDisposable
         try
         {
             // Database-wide settings (every connection of this file shares them); the values are validated options.
-            StoreSchema.Execute(_writer, string.Create(CultureInfo.InvariantCulture, $"SET memory_limit = '{options.MemoryLimit}'; SET threads = {options.Threads}"));
+            _autoMemory = StoreMemory.IsAuto(options.MemoryLimit);
+            MemoryLimit = _autoMemory ? StoreMemory.Format(StoreMemory.BaseBytes) : options.MemoryLimit;
+            StoreSchema.Execute(_writer, string.Create(CultureInfo.InvariantCulture, $"SET memory_limit = '{MemoryLimit}'; SET threads = {options.Threads}"));
             StoreSchema.CreateOrVerify(_writer, options.Path);
+            if (_autoMemory)
+            {
+                SizeMemoryLimit(_writer);
+            }
             // Opening replayed any WAL a crash left into indexes DuckDB keeps unbound until a statement binds them; a
             // checkpoint without a client (the one at close) would then persist the `page` indexes without the replayed
             // rows, and every lookup through them would miss (DuckDB 1.4-1.5; docs/decisions/051). A checkpoint from
@@ -55,6 +61,38 @@ public sealed partial class DuckDbClickStore : IClickQueries, IDisposable
     }
 
     public string Path { get; }
+
+    /// <summary>
+    /// DuckDB's memory limit now in force: the configured size, or with <c>ClickStore:MemoryLimit=auto</c> the one
+    /// sized to the store's indexed rows (<see cref="StoreMemory"/>), re-derived as the store grows.
+    /// </summary>
+    public string MemoryLimit { get; private set; }
+
+    private readonly bool _autoMemory;
+    private long _memoryBytes;
+
+    /// <summary>
+    /// With an automatic limit, sizes it again to the rows the store holds now and raises it if they need more (it
+    /// never lowers it: index memory already loaded stays). Returns whether it was raised. Called at open, by the
+    /// retention sweep, and when a query runs out of memory.
+    /// </summary>
+    public bool RefreshMemoryLimit() => _autoMemory && OnWriter(SizeMemoryLimit);
+
+    private bool SizeMemoryLimit(DuckDBConnection connection)
+    {
+        long bytes = StoreMemory.AutoBytes(StoreMemory.IndexedRows(connection), StoreMemory.Available());
+        if (bytes <= Volatile.Read(ref _memoryBytes))
+        {
+            return false;
+        }
+        string limit = StoreMemory.Format(bytes);
+        StoreSchema.Execute(connection, $"SET memory_limit = '{limit}'");
+        MemoryLimit = limit;
+        Volatile.Write(ref _memoryBytes, bytes);
+        return true;
+    }
+
+    private long StoreFileMiB() => File.Exists(Path) ? new FileInfo(Path).Length / (1024 * 1024) : 0;
 
     /// <summary>Where each log partition's consumer resumes: the next sequence number not yet aggregated.</summary>
     public IReadOnlyDictionary<int, long> LoadPositions() => OnWriter(c => StorePositions.Load(c));
@@ -151,7 +189,16 @@ public sealed partial class DuckDbClickStore : IClickQueries, IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            return work(_writer);
+            try
+            {
+                return work(_writer);
+            }
+            catch (DuckDBException e) when (IsOutOfMemory(e) && _autoMemory && SizeMemoryLimit(_writer))
+            {
+                // The failed statement's transaction was rolled back (every write here is one transaction, disposed
+                // on the way out), so running it again under the raised limit cannot apply it twice.
+                return work(_writer);
+            }
         }
     }
 
@@ -172,7 +219,22 @@ public sealed partial class DuckDbClickStore : IClickQueries, IDisposable
         }
         try
         {
-            return work(connection);
+            try
+            {
+                return work(connection);
+            }
+            catch (DuckDBException e) when (IsOutOfMemory(e) && RefreshMemoryLimit())
+            {
+                // The store has grown past the automatic limit sized at open: sized again, the query runs once more.
+                return work(connection);
+            }
+        }
+        catch (DuckDBException e) when (IsOutOfMemory(e))
+        {
+            // The buffer pool is full of index pages DuckDB keeps resident (StoreMemory): the limit is too small for
+            // this store. Say which setting to raise instead of failing opaquely.
+            throw new QueryResourcesExhaustedException(string.Create(CultureInfo.InvariantCulture,
+                $"The click store ran out of memory answering this query (memory limit {MemoryLimit}{(_autoMemory ? ", sized automatically and capped at 60% of available memory" : "")}; store file {StoreFileMiB()} MiB). Raise ClickStore:MemoryLimit or give the host more memory (docs/operations.md, sizing). DuckDB said: {e.Message.Split('\n')[0]}"), e);
         }
         finally
         {
@@ -186,6 +248,8 @@ public sealed partial class DuckDbClickStore : IClickQueries, IDisposable
             }
         }
     }
+
+    private static bool IsOutOfMemory(DuckDBException e) => e.ErrorType == DuckDB.NET.Native.DuckDBErrorType.OutOfMemory;
 
     public void Dispose()
     {

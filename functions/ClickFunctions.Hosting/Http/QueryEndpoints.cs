@@ -49,7 +49,8 @@ public static partial class QueryEndpoints
                 new ProducesResponseTypeMetadata(StatusCodes.Status400BadRequest, typeof(ProblemDetails), ["application/problem+json"]),
                 new ProducesResponseTypeMetadata(StatusCodes.Status401Unauthorized),
                 new ProducesResponseTypeMetadata(StatusCodes.Status404NotFound, typeof(ProblemDetails), ["application/problem+json"]),
-                new ProducesResponseTypeMetadata(StatusCodes.Status429TooManyRequests, typeof(ProblemDetails), ["application/problem+json"]));
+                new ProducesResponseTypeMetadata(StatusCodes.Status429TooManyRequests, typeof(ProblemDetails), ["application/problem+json"]),
+                new ProducesResponseTypeMetadata(StatusCodes.Status503ServiceUnavailable, typeof(ProblemDetails), ["application/problem+json"]));
         api.MapGet(AdClicksPattern, GetAdClicksAsync);
         api.MapGet(AdvertiserAdsPattern, ListAdsAsync);
         api.MapGet(AdBreakdownPattern, GetAdBreakdownAsync);
@@ -146,6 +147,10 @@ public static partial class QueryEndpoints
         {
             return NotAvailable(e.Message);
         }
+        catch (QueryResourcesExhaustedException e)
+        {
+            return Exhausted(request.Context, e);
+        }
         Log.AdQueried(request.Loggers.CreateLogger(typeof(QueryEndpoints)), advertiserId, request.AdId, query.Granularity.Code(), clicks?.Buckets.Count ?? -1, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return clicks is null ? NotFound() : TypedResults.Ok(clicks);
     }
@@ -174,6 +179,10 @@ public static partial class QueryEndpoints
         {
             return NotRetained(e);
         }
+        catch (QueryResourcesExhaustedException e)
+        {
+            return Exhausted(request.Context, e);
+        }
     }
 
     public static async Task<Results<Ok<Breakdown>, ProblemHttpResult>> GetAdBreakdownAsync([AsParameters] AdBreakdownRequest request)
@@ -184,7 +193,7 @@ public static partial class QueryEndpoints
         {
             return BadRequest(problem);
         }
-        return await BreakdownAsync(request.Queries, query, request.CancellationToken).ConfigureAwait(false);
+        return await BreakdownAsync(request.Context, request.Queries, query, request.CancellationToken).ConfigureAwait(false);
     }
 
     public static async Task<Results<Ok<Breakdown>, ProblemHttpResult>> GetAdvertiserBreakdownAsync([AsParameters] AdvertiserBreakdownRequest request)
@@ -199,10 +208,10 @@ public static partial class QueryEndpoints
         {
             return BadRequest(problem);
         }
-        return await BreakdownAsync(request.Queries, query, request.CancellationToken).ConfigureAwait(false);
+        return await BreakdownAsync(request.Context, request.Queries, query, request.CancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<Results<Ok<Breakdown>, ProblemHttpResult>> BreakdownAsync(IClickQueries queries, BreakdownQuery query, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<Breakdown>, ProblemHttpResult>> BreakdownAsync(HttpContext context, IClickQueries queries, BreakdownQuery query, CancellationToken cancellationToken)
     {
         try
         {
@@ -217,6 +226,17 @@ public static partial class QueryEndpoints
         {
             return NotAvailable(e.Message);
         }
+        catch (QueryResourcesExhaustedException e)
+        {
+            return Exhausted(context, e);
+        }
+    }
+
+    /// <summary>The store could not answer within its configured resources: a 503 naming the setting, logged as a warning.</summary>
+    private static ProblemHttpResult Exhausted(HttpContext context, QueryResourcesExhaustedException e)
+    {
+        Log.StoreExhausted(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(QueryEndpoints)), e.Message);
+        return TypedResults.Problem(detail: e.Message, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Store out of memory");
     }
 
     private static ProblemHttpResult NotAvailable(string detail) =>
@@ -262,5 +282,8 @@ public static partial class QueryEndpoints
 
         [LoggerMessage(2, LogLevel.Debug, "Advertiser {AdvertiserId} queried ad {AdId} by {Granularity}: {Buckets} buckets in {ElapsedMs} ms.")]
         public static partial void AdQueried(ILogger logger, string advertiserId, string adId, string granularity, int buckets, double elapsedMs);
+
+        [LoggerMessage(3, LogLevel.Warning, "{Detail}")]
+        public static partial void StoreExhausted(ILogger logger, string detail);
     }
 }
