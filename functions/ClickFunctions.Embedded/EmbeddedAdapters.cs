@@ -60,7 +60,14 @@ public static class EmbeddedAdaptersExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.AddOptions<ClickConsumerOptions>().BindConfiguration(ClickConsumerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton(sp => new DuckDbClickStore(sp.GetRequiredService<IOptions<ClickStoreOptions>>().Value));
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<ClickStoreOptions>>().Value;
+            var store = new DuckDbClickStore(options);
+            // An operator sizing the box wants the limit the store chose (docs/operations.md, sizing).
+            DuckDbClickStore.LogOpened(sp.GetRequiredService<ILoggerFactory>().CreateLogger<DuckDbClickStore>(), store.Path, store.MemoryLimit, options.MemoryLimit);
+            return store;
+        });
         services.AddSingleton<IClickQueries>(sp => sp.GetRequiredService<DuckDbClickStore>());
         services.AddSingleton(sp => new EmbeddedClaimStore(sp.GetRequiredService<IOptions<DedupOptions>>().Value.Horizon));
         services.AddSingleton<IClaimStore>(sp => sp.GetRequiredService<EmbeddedClaimStore>());

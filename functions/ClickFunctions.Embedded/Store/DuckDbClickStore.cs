@@ -3,6 +3,7 @@ using System.Globalization;
 using ClickFunctions.Ports;
 using ClickFunctions.Queries;
 using DuckDB.NET.Data;
+using Microsoft.Extensions.Logging;
 
 namespace ClickFunctions.Embedded.Store;
 
@@ -248,6 +249,9 @@ public sealed partial class DuckDbClickStore : IClickQueries, IDisposable
             }
         }
     }
+
+    [LoggerMessage(1, LogLevel.Information, "Click store {Path} open: memory limit {MemoryLimit} (ClickStore:MemoryLimit = {Setting}).")]
+    internal static partial void LogOpened(ILogger logger, string path, string memoryLimit, string setting);
 
     private static bool IsOutOfMemory(DuckDBException e) => e.ErrorType == DuckDB.NET.Native.DuckDBErrorType.OutOfMemory;
 

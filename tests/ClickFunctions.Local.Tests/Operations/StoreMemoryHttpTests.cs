@@ -63,6 +63,7 @@ public sealed class StoreMemoryHttpTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
         Assert.False(host.HasExited);
         Assert.Contains("ran out of memory", host.Output, StringComparison.Ordinal);
+        Assert.Contains("memory limit 16MB (ClickStore:MemoryLimit = 16MB)", host.Output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -75,6 +76,8 @@ public sealed class StoreMemoryHttpTests : IDisposable
 
         Assert.True(failure is null, $"after {right} ads: {failure} {body}");
         Assert.Equal(Ads, right);
+        // The start-up line names the limit the store sized for itself.
+        Assert.Matches(@"memory limit \d+MiB \(ClickStore:MemoryLimit = auto\)", host.Output);
     }
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
