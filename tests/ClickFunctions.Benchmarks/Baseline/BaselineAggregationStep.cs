@@ -12,9 +12,9 @@ namespace ClickFunctions.Benchmarks.Baseline;
 /// </summary>
 public sealed class BaselineAggregationStep(IClaimStore claims)
 {
-    public async ValueTask<Dictionary<BucketKey, BaselineBucketCounts>> AggregateAsync(IReadOnlyList<RawEvent> batch, CancellationToken cancellationToken)
+    public async ValueTask<Dictionary<BaselineBucketKey, BaselineBucketCounts>> AggregateAsync(IReadOnlyList<RawEvent> batch, CancellationToken cancellationToken)
     {
-        var buckets = new Dictionary<BucketKey, BaselineBucketCounts>();
+        var buckets = new Dictionary<BaselineBucketKey, BaselineBucketCounts>();
         var decoded = ArrayPool<ClickEvent>.Shared.Rent(batch.Count);
         var requests = ArrayPool<ClaimRequest>.Shared.Rent(batch.Count);
         var outcomes = ArrayPool<ClaimOutcome>.Shared.Rent(batch.Count);
@@ -64,7 +64,7 @@ public sealed class BaselineAggregationStep(IClaimStore claims)
                 for (int i = 0; i < batch.Count; i++)
                 {
                     var click = decoded[i];
-                    var key = new BucketKey(click.AdvertiserId, click.CampaignId, click.AdId, click.Minute);
+                    var key = new BaselineBucketKey(click.AdvertiserId, click.CampaignId, click.AdId, click.Minute);
                     if (!buckets.TryGetValue(key, out var counts))
                     {
                         counts = new BaselineBucketCounts();
@@ -123,3 +123,6 @@ public sealed class BaselineBucketCounts
         }
     }
 }
+
+/// <summary>The bucket key as it was before decision 096 (the record's generated equality and hash over all four fields).</summary>
+public readonly record struct BaselineBucketKey(string AdvertiserId, string CampaignId, string AdId, DateTimeOffset Minute);
