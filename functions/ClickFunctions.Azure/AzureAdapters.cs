@@ -173,6 +173,7 @@ public static class AzureAdaptersExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ReconcileMetrics>(),
             sp.GetService<FloodRule>()));
+        services.AddSingleton(sp => new KustoReconciledWindows(sp.GetRequiredService<KustoClient>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<AzureReconciliation>();
         // Lag of every partition from its checkpoint, on a timer (MonitorPartitionLag); its own consumer group.
         services.AddSingleton(sp =>

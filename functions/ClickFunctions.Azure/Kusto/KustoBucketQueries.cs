@@ -12,11 +12,13 @@ namespace ClickFunctions.Azure.Kusto;
 /// tiled from the UTC minute, hour and day rollups by the same <see cref="AdClicksPlan"/> the embedded store uses;
 /// invalid clicks by reason come from the rollups' reason columns; breakdowns from the dimension views (decision 073).
 /// Every query is scoped to the authenticated advertiser (the app's identity sees all rows; it filters itself).
-/// Buckets are never <c>final</c> here and <c>finalThrough</c> is null: the Azure reconciler does not record the
-/// windows it confirmed yet.
+/// <c>final</c> and <c>finalThrough</c> come from the windows the reconciler confirmed (<see cref="KustoReconciledWindows"/>,
+/// decision 095), read beside the buckets and handed to the same <see cref="AdClicksPlan.Build"/> as the embedded store's.
 /// </summary>
 public sealed class KustoBucketQueries(KustoClient kusto) : IClickQueries
 {
+    private readonly KustoReconciledWindows _windows = new(kusto);
+
     /// <summary>The rollups' reason columns (infra/kusto/02-views.kql), one per invalid <see cref="ClickReason"/>.</summary>
     public static readonly IReadOnlyList<(ClickReason Reason, string Column)> ReasonColumns =
     [
@@ -36,7 +38,9 @@ public sealed class KustoBucketQueries(KustoClient kusto) : IClickQueries
     {
         ArgumentNullException.ThrowIfNull(query);
         var plan = new AdClicksPlan(query);
-        var table = await kusto.QueryAsync(KustoQueries.AdClicks, new Dictionary<string, KustoParameter>(StringComparer.Ordinal)
+        // The confirmed windows of the range: one small query, sent alongside the buckets'.
+        var confirmed = _windows.ReadAsync(query.Range, cancellationToken);
+        var rows = kusto.QueryAsync(KustoQueries.AdClicks, new Dictionary<string, KustoParameter>(StringComparer.Ordinal)
         {
             ["advertiserId"] = KustoParameter.Text(query.AdvertiserId),
             ["adId"] = KustoParameter.Text(query.AdId),
@@ -45,7 +49,9 @@ public sealed class KustoBucketQueries(KustoClient kusto) : IClickQueries
             ["minuteHours"] = Seconds(Units(plan.RangesOf(Granularity.Minute), Granularity.Hour)),
             ["hourDays"] = Seconds(Units(plan.RangesOf(Granularity.Hour), Granularity.Day)),
             ["days"] = Seconds(Units(plan.RangesOf(Granularity.Day), Granularity.Day)),
-        }, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
+        await Task.WhenAll(confirmed, rows).ConfigureAwait(false);
+        var table = await rows.ConfigureAwait(false);
         int kind = table.Ordinal("Kind"), start = table.Ordinal("BucketStart"), clicks = table.Ordinal("Clicks");
         var reasonOrdinals = ReasonColumns.Select(r => ((int)r.Reason, table.Ordinal(r.Column))).ToArray();
         bool known = false;
@@ -72,8 +78,9 @@ public sealed class KustoBucketQueries(KustoClient kusto) : IClickQueries
             var bucketStart = KustoTable.GetDateTime(row[start]) ?? throw new KustoException("A bucket row without BucketStart.");
             plan.Add(rollup.Value, bucketStart, KustoTable.GetInt64(row[clicks]) ?? 0, slots);
         }
+        var windows = await confirmed.ConfigureAwait(false);
         // Every ad with a row in the day rollup has its 'known' row; a query whose plan reads no day rows still learns it.
-        return known ? plan.Build([]) : null;
+        return known ? plan.Build(windows) : null;
     }
 
     public async ValueTask<Breakdown?> GetBreakdownAsync(BreakdownQuery query, CancellationToken cancellationToken)

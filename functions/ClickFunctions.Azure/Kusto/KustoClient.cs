@@ -184,10 +184,19 @@ public sealed partial class KustoClient(HttpClient http, TokenCredential credent
         return chunks;
     }
 
-    private async Task IngestAsync(byte[] payload, int rows, CancellationToken cancellationToken)
+    private Task IngestAsync(byte[] payload, int rows, CancellationToken cancellationToken) =>
+        IngestStreamingAsync(_options.BucketTable, _options.BucketMapping, payload, rows, cancellationToken);
+
+    /// <summary>
+    /// One streaming ingestion request of MultiJson rows (<paramref name="payload"/>, at most
+    /// <see cref="KustoOptions.MaxIngestBytes"/>) into <paramref name="table"/> through its JSON mapping: the request
+    /// the bucket rows take, for the database's small tables (the reconciler's confirmed windows, decision 095).
+    /// </summary>
+    public async Task IngestStreamingAsync(string table, string mapping, byte[] payload, int rows, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(payload);
         string path = string.Create(CultureInfo.InvariantCulture,
-            $"v1/rest/ingest/{Uri.EscapeDataString(_options.Database)}/{Uri.EscapeDataString(_options.BucketTable)}?streamFormat=MultiJson&mappingName={Uri.EscapeDataString(_options.BucketMapping)}");
+            $"v1/rest/ingest/{Uri.EscapeDataString(_options.Database)}/{Uri.EscapeDataString(table)}?streamFormat=MultiJson&mappingName={Uri.EscapeDataString(mapping)}");
         string requestId = NewRequestId("Ingest");
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_options.ClusterUri!, path));
         await AddHeadersAsync(request, _options.ClusterUri!, requestId, cancellationToken).ConfigureAwait(false);

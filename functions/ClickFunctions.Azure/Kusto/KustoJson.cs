@@ -43,7 +43,11 @@ public sealed record BucketRow(
     public long? DimensionInvalidClicks { get; init; }
 }
 
+/// <summary>One confirmed window as the <c>ReconciledWindowsJson</c> mapping reads it (decision 095).</summary>
+public sealed record ReconciledWindowRow(DateTimeOffset WindowFrom, DateTimeOffset WindowTo, string Status, DateTimeOffset RecordedAt);
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(KustoRequest))]
 [JsonSerializable(typeof(BucketRow))]
+[JsonSerializable(typeof(ReconciledWindowRow))]
 internal sealed partial class KustoJsonContext : JsonSerializerContext;

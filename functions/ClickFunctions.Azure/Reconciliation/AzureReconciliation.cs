@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Text.Json;
 using Azure.Storage.Blobs;
+using ClickFunctions.Azure.Kusto;
 using ClickFunctions.Reconciliation;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -26,11 +27,14 @@ public sealed class ReconcileReportOptions
 /// ReconcileClicks' work: the core <see cref="Reconciler"/> over the newest closed window, reading Capture blobs
 /// and ADX, correcting ADX; the JSON report goes to Blob Storage, the summary to the log, the figures to metrics.
 /// Gaps or unreadable raw data make the run fail (so the timer's failure is visible), after the report is written.
+/// A window the run matched or corrected is then recorded in ADX as confirmed (<see cref="KustoReconciledWindows"/>,
+/// decision 095), so the query API reports its buckets as final; an unsettled, open, failed or refused window is not.
 /// </summary>
 public sealed partial class AzureReconciliation(
     Reconciler reconciler,
     BlobServiceClient blobs,
     IOptions<ReconcileReportOptions> options,
+    KustoReconciledWindows confirmedWindows,
     ILogger<AzureReconciliation> logger)
 {
     public async Task<ReconcileReport> RunDueWindowAsync(CancellationToken cancellationToken)
@@ -39,6 +43,9 @@ public sealed partial class AzureReconciliation(
         var report = await reconciler.ReconcileAsync(from, to, cancellationToken).ConfigureAwait(false);
         await WriteReportAsync(report, cancellationToken).ConfigureAwait(false);
         Log.Summary(logger, report.Status.ToString(), from, to, report.EventsRead, report.KeysCompared, report.KeysCorrected, report.AbsoluteClickDifference, report.Gaps.Count);
+        // Only after the corrections were accepted (ReconcileAsync returned): a failure here fails the run, and the
+        // window's buckets stay not final until a later run over them confirms them.
+        await confirmedWindows.RecordAsync(report, cancellationToken).ConfigureAwait(false);
         if (report.Status is ReconcileStatus.Gaps or ReconcileStatus.Unreadable)
         {
             throw new InvalidOperationException($"Reconciliation of [{from:O}, {to:O}) did not run: {report.Message}");

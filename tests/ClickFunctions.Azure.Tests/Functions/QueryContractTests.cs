@@ -25,7 +25,8 @@ namespace ClickFunctions.Azure.Tests.Functions;
 /// functions over the loopback ADX server, whose engine holds exactly the rows the app's bucket sink ingested (the
 /// aggregator's write path) and evaluates the app's KQL over the views the infra scripts declare. The same buckets
 /// (with their dimension values) go into both. Days are the next DST spring-forward and fall-back days of
-/// America/New_York (so the data is never past any retention) and a day in Asia/Kathmandu (+05:45).
+/// America/New_York (so the data is never past any retention) and days in Asia/Kathmandu (+05:45) and Asia/Kolkata (+05:30), whose
+/// buckets are also checked against Python's zoneinfo.
 /// </summary>
 public sealed partial class QueryContractTests : IAsyncLifetime
 {
@@ -68,6 +69,8 @@ public sealed partial class QueryContractTests : IAsyncLifetime
 
     private static readonly DateOnly KathmanduDay = Dst[0].AddDays(10);
 
+    private static readonly DateOnly KolkataDay = Dst[0].AddDays(13);
+
     /// <summary>Clicks every 7 minutes over [from, to) of ad-1 (campaign cmp-1) and every 11 minutes of ad-2 (cmp-2); reasons, countries and devices rotate.</summary>
     private static Dictionary<BucketKey, BucketCounts> Buckets()
     {
@@ -105,7 +108,10 @@ public sealed partial class QueryContractTests : IAsyncLifetime
         }
         var kathmandu = LocalCalendar.FindZone("Asia/Kathmandu")!;
         var k = LocalCalendar.StartOfLocal(kathmandu, KathmanduDay.ToDateTime(TimeOnly.MinValue));
-        Fill("ad-1", "cmp-1", 7, k.AddHours(-3), k.AddHours(27));
+        Fill("ad-1", "cmp-1", 7, k.AddHours(-3), k.AddHours(51));
+        var kolkata = LocalCalendar.FindZone("Asia/Kolkata")!;
+        var i = LocalCalendar.StartOfLocal(kolkata, KolkataDay.ToDateTime(TimeOnly.MinValue));
+        Fill("ad-1", "cmp-1", 7, i.AddHours(-3), i.AddHours(51));
         return buckets;
     }
 
@@ -152,8 +158,8 @@ public sealed partial class QueryContractTests : IAsyncLifetime
         // The test sends a few dozen requests; the per-key limit is not what it checks.
         start.Environment["RateLimits__PerKeyPerSecond"] = "100000";
         start.Environment["RateLimits__PerKeyBurst"] = "100000";
-        // No periodic reconciliation during the test: a confirmed window would make the local host's finalThrough
-        // non-null, and the Azure shape records none (docs/query-api.md, both hosts).
+        // No periodic reconciliation during the test: neither host confirms a window, so both answer finalThrough null
+        // (the Azure reconciler's windows are tested in AzureReconciliationTests).
         start.Environment["Reconcile__Interval"] = "1.00:00:00";
         start.Environment["Reconcile__Span"] = "1.00:00:00";
         start.Environment["DOTNET_gcServer"] = "0";
@@ -322,6 +328,30 @@ public sealed partial class QueryContractTests : IAsyncLifetime
         EveryCountSplitsByReason(minutes);
         var ads = await SameAnswerAsync($"/api/advertisers/adv-1/ads?from={iso}&to={isoTo}");
         Assert.Equal(2, ads!["ads"]!.AsArray().Count);
+    }
+
+    [Theory]
+    [InlineData("Asia/Kolkata", "hour")]
+    [InlineData("Asia/Kolkata", "day")]
+    [InlineData("Asia/Kathmandu", "hour")]
+    [InlineData("Asia/Kathmandu", "day")]
+    public async Task Half_and_quarter_hour_zones_give_both_hosts_the_buckets_of_pythons_zoneinfo(string zoneId, string unit)
+    {
+        var day = zoneId == "Asia/Kolkata" ? KolkataDay : KathmanduDay;
+        var end = unit == "day" ? day.AddDays(2) : day.AddDays(1);
+        var answer = await SameAnswerAsync($"/api/ads/ad-1/clicks?from={Date(day)}&to={Date(end)}&granularity={unit}&tz={zoneId}");
+
+        var zone = LocalCalendar.FindZone(zoneId)!;
+        var from = LocalCalendar.StartOfLocal(zone, day.ToDateTime(TimeOnly.MinValue));
+        var to = LocalCalendar.StartOfLocal(zone, end.ToDateTime(TimeOnly.MinValue));
+        // One input line per click (valid or not) of ad-1 in the range, at its UTC minute.
+        var minutes = Buckets().Where(b => b.Key.AdId == "ad-1" && b.Key.Minute >= from && b.Key.Minute < to)
+            .SelectMany(b => Enumerable.Repeat(b.Key.Minute.ToUnixTimeSeconds() / 60, (int)(b.Value.Clicks + b.Value.InvalidClicks)));
+        var expected = ClickFunctions.Tests.ZoneInfoBuckets.Python(zoneId, unit, minutes);
+        var actual = answer!["buckets"]!.AsArray().Select(b => $"{(string)b!["start"]!} {(long)b["clicks"]! + (long)b["invalidClicks"]!}").ToList();
+        Assert.Equal(expected, actual);
+        Assert.Equal(unit == "day" ? 2 : 24, actual.Count);
+        EveryCountSplitsByReason(answer);
     }
 
     [Fact]

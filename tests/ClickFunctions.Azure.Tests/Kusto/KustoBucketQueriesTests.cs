@@ -191,7 +191,7 @@ public sealed class KustoBucketQueriesTests : IAsyncLifetime
     public void Every_KQL_file_is_embedded_and_takes_its_values_as_query_parameters()
     {
         var files = Directory.GetFiles(Path.Combine(Infrastructure.TestPaths.RepoRoot, "functions", "ClickFunctions.Azure", "Kusto"), "*.kql");
-        Assert.Equal(6, files.Length);
+        Assert.Equal(7, files.Length);
         foreach (string file in files)
         {
             string kql = KustoQueries.Load(Path.GetFileNameWithoutExtension(file));

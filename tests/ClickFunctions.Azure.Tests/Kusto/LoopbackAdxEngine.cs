@@ -27,24 +27,38 @@ namespace ClickFunctions.Azure.Tests.Kusto;
 /// </summary>
 public sealed partial class LoopbackAdxEngine
 {
-    private readonly List<(string Column, string Path, string Type)> _mapping;
-    private readonly string _table;
-    private readonly string _mappingName;
+    private const string BucketTable = "ClickBuckets";
+    private const string WindowTable = "ReconciledWindows";
+    private readonly Dictionary<string, (string Name, List<(string Column, string Path, string Type)> Columns)> _mappings = new(StringComparer.Ordinal);
     private readonly List<Dictionary<string, object?>> _rows = [];
+    private readonly List<Dictionary<string, object?>> _windows = [];
     private readonly Lock _gate = new();
 
     public LoopbackAdxEngine()
     {
         string tables = File.ReadAllText(Path.Combine(Infrastructure.TestPaths.RepoRoot, "infra", "kusto", "01-tables.kql"));
-        var m = MappingCommand().Match(tables);
-        if (!m.Success)
+        foreach (Match m in MappingCommand().Matches(tables))
         {
-            throw new InvalidOperationException("No JSON ingestion mapping in 01-tables.kql.");
+            using var json = JsonDocument.Parse(m.Groups["json"].Value);
+            _mappings[m.Groups["table"].Value] = (m.Groups["name"].Value,
+                [.. json.RootElement.EnumerateArray().Select(e => (e.GetProperty("column").GetString()!, e.GetProperty("path").GetString()!, e.GetProperty("datatype").GetString()!))]);
         }
-        _table = m.Groups["table"].Value;
-        _mappingName = m.Groups["name"].Value;
-        using var json = JsonDocument.Parse(m.Groups["json"].Value);
-        _mapping = [.. json.RootElement.EnumerateArray().Select(e => (e.GetProperty("column").GetString()!, e.GetProperty("path").GetString()!, e.GetProperty("datatype").GetString()!))];
+        if (!_mappings.ContainsKey(BucketTable) || !_mappings.ContainsKey(WindowTable))
+        {
+            throw new InvalidOperationException("01-tables.kql lacks the JSON ingestion mapping of ClickBuckets or ReconciledWindows.");
+        }
+    }
+
+    /// <summary>The rows ingested into ReconciledWindows (each recorded run, re-runs included).</summary>
+    public int WindowRowCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _windows.Count;
+            }
+        }
     }
 
     /// <summary>What went wrong with a request (the test asserts there is nothing).</summary>
@@ -72,12 +86,13 @@ public sealed partial class LoopbackAdxEngine
     public void Ingest(RecordedRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        string expected = $"/v1/rest/ingest/clicks/{_table}?streamFormat=MultiJson&mappingName={_mappingName}";
-        if (request.PathAndQuery != expected)
+        var target = _mappings.FirstOrDefault(t => request.PathAndQuery == $"/v1/rest/ingest/clicks/{t.Key}?streamFormat=MultiJson&mappingName={t.Value.Name}");
+        if (target.Key is null)
         {
-            Fail($"ingestion to {request.PathAndQuery}, not {expected}");
+            Fail($"ingestion to {request.PathAndQuery}, not a declared table with its declared mapping");
             return;
         }
+        var mapping = target.Value.Columns;
         var rows = new List<Dictionary<string, object?>>();
         foreach (string line in request.Body.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
@@ -88,7 +103,7 @@ public sealed partial class LoopbackAdxEngine
                 return;
             }
             var row = new Dictionary<string, object?>(StringComparer.Ordinal);
-            foreach (var (column, path, type) in _mapping)
+            foreach (var (column, path, type) in mapping)
             {
                 // "$.name": a property of the record, matched case-sensitively.
                 row[column] = document.RootElement.TryGetProperty(path[2..], out var value) && value.ValueKind != JsonValueKind.Null
@@ -98,7 +113,7 @@ public sealed partial class LoopbackAdxEngine
         }
         lock (_gate)
         {
-            _rows.AddRange(rows);
+            (target.Key == BucketTable ? _rows : _windows).AddRange(rows);
         }
     }
 
@@ -166,7 +181,7 @@ public sealed partial class LoopbackAdxEngine
 
     // ---- the app's queries ----
 
-    private static readonly string[] KnownQueries = ["AdClicks", "Breakdown", "AdvertiserAds"];
+    private static readonly string[] KnownQueries = ["AdClicks", "Breakdown", "AdvertiserAds", "ReconciledWindows"];
 
     public string? Answer(RecordedRequest request)
     {
@@ -198,6 +213,7 @@ public sealed partial class LoopbackAdxEngine
         {
             "AdClicks" => AdClicks(parameters),
             "Breakdown" => Breakdown(parameters),
+            "ReconciledWindows" => ReconciledWindows(parameters),
             _ => AdvertiserAds(parameters),
         };
     }
@@ -332,6 +348,48 @@ public sealed partial class LoopbackAdxEngine
             .OrderByDescending(r => (long)r[2]!).ThenBy(r => (string)r[0]!, StringComparer.Ordinal)
             .ToArray();
         return V2Responses.WithPrimaryResult([("AdId", "string"), ("CampaignId", "string"), ("Clicks", "long"), ("InvalidClicks", "long")], rows);
+    }
+
+    /// <summary>
+    /// ReconciledWindows.kql: the windows overlapping [fromTime, toTime) merged by the running sum of +1 at each start
+    /// and -1 at each end in time order (starts first at one instant), each merged window from where the sum becomes 1
+    /// to where it returns to 0; then the window with the latest end (top 1 by WindowTo desc); ordered by start, end.
+    /// </summary>
+    private string ReconciledWindows(Dictionary<string, object> p)
+    {
+        var from = (DateTimeOffset)p["fromTime"];
+        var to = (DateTimeOffset)p["toTime"];
+        List<(DateTimeOffset From, DateTimeOffset To)> all;
+        lock (_gate)
+        {
+            all = [.. _windows.Where(r => r["WindowFrom"] is DateTimeOffset && r["WindowTo"] is DateTimeOffset)
+                .Select(r => ((DateTimeOffset)r["WindowFrom"]!, (DateTimeOffset)r["WindowTo"]!))];
+        }
+        var steps = all.Where(w => w.From < to && w.To > from)
+            .SelectMany(w => new[] { (At: w.From, Step: 1L), (At: w.To, Step: -1L) })
+            .OrderBy(e => e.At).ThenByDescending(e => e.Step)
+            .ToList();
+        var rows = new List<(DateTimeOffset From, DateTimeOffset To)>();
+        long depth = 0;
+        DateTimeOffset start = default;
+        foreach (var (at, step) in steps)
+        {
+            depth += step;
+            if (step == 1 && depth == 1)
+            {
+                start = at;
+            }
+            else if (depth == 0)
+            {
+                rows.Add((start, at));
+            }
+        }
+        if (all.Count > 0)
+        {
+            rows.Add(all.MaxBy(w => w.To));
+        }
+        return V2Responses.WithPrimaryResult([("WindowFrom", "datetime"), ("WindowTo", "datetime")],
+            [.. rows.OrderBy(r => r.From).ThenBy(r => r.To).Select(r => (object?[])[Iso(r.From), Iso(r.To)])]);
     }
 
     [GeneratedRegex("""^\.create-or-alter table (?<table>\w+) ingestion json mapping "(?<name>\w+)" '(?<json>\[.*\])'$""", RegexOptions.Multiline)]

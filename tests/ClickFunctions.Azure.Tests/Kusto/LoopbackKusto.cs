@@ -66,6 +66,19 @@ public sealed class LoopbackKusto : IAsyncDisposable
     /// </summary>
     public Func<RecordedRequest, string?>? QueryAnswer { get; set; }
 
+    /// <summary>
+    /// The answer to ReconciledWindows.kql when <see cref="QueryAnswer"/> gives none: by default a database whose
+    /// reconciler confirmed no window yet, so scripted tests of the bucket queries need not script it (the query API
+    /// sends it alongside AdClicks.kql, in either order). Null: scripted like any other request.
+    /// </summary>
+    public string? ReconciledWindowsAnswer { get; set; } = V2Responses.WithPrimaryResult([("WindowFrom", "datetime"), ("WindowTo", "datetime")]);
+
+    private static bool IsReconciledWindowsQuery(RecordedRequest request)
+    {
+        using var body = System.Text.Json.JsonDocument.Parse(request.Body);
+        return body.RootElement.TryGetProperty("csl", out var csl) && csl.GetString() == ClickFunctions.Azure.Kusto.KustoQueries.Load("ReconciledWindows");
+    }
+
     /// <summary>PrimaryResult rows of each answer to a v2 query, as sent (after truncation).</summary>
     public ConcurrentQueue<int> ReturnedRows { get; } = new();
 
@@ -163,6 +176,12 @@ public sealed class LoopbackKusto : IAsyncDisposable
             ReturnedRows.Enqueue(PrimaryRows(sent));
             context.Response.ContentType = "application/json; charset=utf-8";
             await context.Response.WriteAsync(sent, context.RequestAborted);
+            return;
+        }
+        if (ReconciledWindowsAnswer is { } windows && recorded.PathAndQuery == "/v2/rest/query" && IsReconciledWindowsQuery(recorded))
+        {
+            context.Response.ContentType = "application/json; charset=utf-8";
+            await context.Response.WriteAsync(windows, context.RequestAborted);
             return;
         }
         string? problem = null;

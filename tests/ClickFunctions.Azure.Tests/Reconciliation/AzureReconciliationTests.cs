@@ -13,6 +13,7 @@ using ClickFunctions.Capture;
 using ClickFunctions.Clicks;
 using ClickFunctions.Azure.Reconciliation;
 using ClickFunctions.Reconciliation;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -76,8 +77,20 @@ public sealed class AzureReconciliationTests(Azurite azurite) : IAsyncLifetime
         var options = new ReconcileOptions { CaptureWindow = TimeSpan.FromMinutes(5), AllowedLateness = TimeSpan.FromMinutes(10), Span = TimeSpan.FromMinutes(10), DedupLookback = TimeSpan.FromMinutes(30) };
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 29, 12, 25, 0, TimeSpan.Zero));
         var reconciler = new Reconciler(source, new KustoBucketCorrections(_adx.Client(), new KustoOptions(), Positions()), options, TimeSpan.FromHours(24), time, new ReconcileMetrics(TestClicks.Meters()));
-        return new AzureReconciliation(reconciler, azurite.Blobs(), Options.Create(new ReconcileReportOptions { ReportContainer = _container + "-reports" }), NullLogger<AzureReconciliation>.Instance);
+        return new AzureReconciliation(reconciler, azurite.Blobs(), Options.Create(new ReconcileReportOptions { ReportContainer = _container + "-reports" }),
+            new KustoReconciledWindows(_adx.Client(), time), NullLogger<AzureReconciliation>.Instance);
     }
+
+    private const string WindowIngestion = "/v1/rest/ingest/clicks/ReconciledWindows?streamFormat=MultiJson&mappingName=ReconciledWindowsJson";
+
+    /// <summary>The confirmed window's row, streamed after the run (decision 095): the due window [12:00, 12:10) and the run's status.</summary>
+    private void ExpectWindowRecorded(string status) =>
+        _adx.Expect("POST", WindowIngestion, 200, """{"Tables":[]}""", r =>
+        {
+            var row = JsonDocument.Parse(r.Body.Trim()).RootElement;
+            return row.GetProperty("windowFrom").GetDateTimeOffset() == TestClicks.Noon && row.GetProperty("windowTo").GetDateTimeOffset() == TestClicks.Noon.AddMinutes(10)
+                && row.GetProperty("status").GetString() == status ? null : "wrong window row " + r.Body;
+        });
 
     private async Task UploadCapture(string partition, DateTimeOffset window, params (long Sequence, ClickEvent Click)[] events)
     {
@@ -120,11 +133,13 @@ public sealed class AzureReconciliationTests(Azurite azurite) : IAsyncLifetime
             ["adv-1", "cmp-1", "ad-1", "2026-11-29T12:00:00.0000000Z", 3, 0, new JsonObject()]), Csl("StoredBucketsInShards", $"dynamic([\"{shard}\"])"));
         string? ingested = null;
         _adx.Expect("POST", "/v1/rest/ingest/clicks/ClickBuckets?streamFormat=MultiJson&mappingName=ClickBucketsJson", 200, """{"Tables":[]}""", r => { ingested = r.Body; return null; });
+        ExpectWindowRecorded("Corrected");
 
         var report = await Reconciliation().RunDueWindowAsync(TestContext.Current.CancellationToken);
 
         Assert.Empty(_adx.Mismatches);
         Assert.Equal(ReconcileStatus.Corrected, report.Status);
+        Assert.Equal(4, _adx.Requests.Count); // shard totals, the shard's rows, the corrections, then the window
         var row = JsonDocument.Parse(ingested!.Trim()).RootElement;
         Assert.Equal("correction", row.GetProperty("source").GetString());
         Assert.Equal(2, row.GetProperty("clicks").GetInt64());
@@ -137,6 +152,80 @@ public sealed class AzureReconciliationTests(Azurite azurite) : IAsyncLifetime
         Assert.Contains("Corrected", json, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The query API of the Functions app over the loopback ADX engine (the bucket rows its sink ingested, the windows
+    /// the reconciler recorded): buckets are not final before reconciliation, final inside the reconciled window after
+    /// it, with finalThrough the window's end, and a bucket after the window stays not final. A re-run changes nothing.
+    /// </summary>
+    [Fact]
+    public async Task After_a_reconcile_the_query_api_says_the_window_s_buckets_are_final_and_the_others_not()
+    {
+        var noon = TestClicks.Noon;
+        var engine = new LoopbackAdxEngine();
+        engine.Attach(_adx);
+        var settings = AppSettings.Valid();
+        settings["Kusto:ClusterUri"] = _adx.BaseAddress.ToString();
+        settings["Kusto:IngestionMode"] = "Streaming";
+        var builder = ClickFunctions.Functions.Program.CreateBuilder(AppSettings.AsArgs(settings));
+        builder.Services.AddSingleton<global::Azure.Core.TokenCredential>(_adx.Credential);
+        using var app = builder.Build();
+        var ct = TestContext.Current.CancellationToken;
+        static ClickFunctions.Aggregation.BucketCounts Valid(long n)
+        {
+            var counts = new ClickFunctions.Aggregation.BucketCounts();
+            counts.Add(ClickReason.Valid, n);
+            return counts;
+        }
+        // The aggregator counted both clicks of 12:00 (inside the due window [12:00, 12:10)) and one of 12:25 (after it).
+        await app.Services.GetRequiredService<ClickFunctions.Ports.IBucketSink>().WriteAsync("0:0-2", new Dictionary<ClickFunctions.Aggregation.BucketKey, ClickFunctions.Aggregation.BucketCounts>
+        {
+            [new("adv-1", "cmp-1", "ad-1", noon)] = Valid(2),
+            [new("adv-1", "cmp-1", "ad-1", noon.AddMinutes(25))] = Valid(1),
+        }, ct);
+        string path = $"/api/ads/ad-1/clicks?from={noon:yyyy-MM-ddTHH:mm:ssZ}&to={noon.AddHours(1):yyyy-MM-ddTHH:mm:ssZ}&granularity=minute";
+
+        var before = await ClicksAsync(app.Services, path);
+        Assert.Null(before["finalThrough"]);
+        Assert.Equal([false, false], before["buckets"]!.AsArray().Select(b => (bool)b!["final"]!));
+
+        await UploadCapture("0", noon, (0, TestClicks.Make("ad-1", "a", noon)), (1, TestClicks.Make("ad-1", "b", noon.AddSeconds(1))));
+        await Checkpoint("0", 1);
+        for (int run = 0; run < 2; run++)
+        {
+            // The reconciler's shard read is scripted (the engine answers the query API's KQL); the window goes to the engine.
+            _adx.Expect("POST", "/v2/rest/query", 200, V2Responses.WithPrimaryResult(ShardColumns, [Shard("adv-1", "cmp-1", "ad-1"), 1, 2, 0, 0]), Csl("StoredShardTotals"));
+            Assert.Equal(ReconcileStatus.Matched, (await Reconciliation().RunDueWindowAsync(ct)).Status);
+            var after = await ClicksAsync(app.Services, path);
+            Assert.Equal("2026-11-29T12:10:00Z", (string?)after["finalThrough"]);
+            var buckets = after["buckets"]!.AsArray();
+            Assert.Equal(["2026-11-29T12:00:00Z", "2026-11-29T12:25:00Z"], buckets.Select(b => (string)b!["start"]!));
+            Assert.Equal([true, false], buckets.Select(b => (bool)b!["final"]!));
+            // The hour bucket reaches past the window: not final.
+            var hour = await ClicksAsync(app.Services, path.Replace("granularity=minute", "granularity=hour", StringComparison.Ordinal));
+            Assert.False((bool)hour["buckets"]![0]!["final"]!);
+        }
+        Assert.Equal(2, engine.WindowRowCount); // each run recorded the window; the readers merge them
+        Assert.Empty(_adx.Mismatches);
+        Assert.Empty(engine.Problems);
+    }
+
+    /// <summary>GetAdClicks as the worker invokes it, with the Easy Auth principal of adv-1.</summary>
+    private static async Task<JsonNode> ClicksAsync(IServiceProvider services, string pathAndQuery)
+    {
+        int q = pathAndQuery.IndexOf('?', StringComparison.Ordinal);
+        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext { RequestServices = services };
+        context.Request.Method = "GET";
+        context.Request.Path = pathAndQuery[..q];
+        context.Request.QueryString = new Microsoft.AspNetCore.Http.QueryString(pathAndQuery[q..]);
+        context.Request.Headers[ClickFunctions.Azure.Identity.AdvertiserPrincipals.PrincipalIdHeader] = "11111111-1111-1111-1111-111111111111";
+        var body = new MemoryStream();
+        context.Response.Body = body;
+        await ActivatorUtilities.CreateInstance<ClickFunctions.Functions.GetAdClicks>(services).RunAsync(context.Request, "ad-1");
+        string text = System.Text.Encoding.UTF8.GetString(body.ToArray());
+        Assert.True(context.Response.StatusCode == 200, text);
+        return JsonNode.Parse(text)!;
+    }
+
     [Fact]
     public async Task A_store_that_already_matches_gets_nothing_written()
     {
@@ -144,12 +233,14 @@ public sealed class AzureReconciliationTests(Azurite azurite) : IAsyncLifetime
         await UploadCapture("0", noon, (0, TestClicks.Make("ad-1", "a", noon)), (1, TestClicks.Make("ad-1", "b", noon.AddSeconds(1))));
         await Checkpoint("0", 1);
         _adx.Expect("POST", "/v2/rest/query", 200, V2Responses.WithPrimaryResult(ShardColumns, [Shard("adv-1", "cmp-1", "ad-1"), 1, 2, 0, 0]), Csl("StoredShardTotals"));
+        ExpectWindowRecorded("Matched");
 
         var report = await Reconciliation().RunDueWindowAsync(TestContext.Current.CancellationToken);
 
         Assert.Empty(_adx.Mismatches);
         Assert.Equal(ReconcileStatus.Matched, report.Status);
-        Assert.Single(_adx.Requests); // the shard totals; no per-ad rows, no ingestion
+        // The shard totals, then the confirmed window; no per-ad rows, no bucket rows.
+        Assert.Equal(["/v2/rest/query", WindowIngestion], _adx.Requests.Select(r => r.PathAndQuery));
     }
 
     [Fact]
@@ -164,7 +255,7 @@ public sealed class AzureReconciliationTests(Azurite azurite) : IAsyncLifetime
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => Reconciliation().RunDueWindowAsync(TestContext.Current.CancellationToken));
 
         Assert.Contains("missing", error.Message, StringComparison.Ordinal);
-        Assert.Single(_adx.Requests);
+        Assert.Single(_adx.Requests); // a failed run records no window
     }
 
     [Fact]
@@ -190,11 +281,12 @@ public sealed class AzureReconciliationTests(Azurite azurite) : IAsyncLifetime
             }
         }
         Assert.Empty(_adx.Mismatches);
-        Assert.Equal(2, _adx.Requests.Count); // shard totals only: never an ingestion
+        Assert.Equal(2, _adx.Requests.Count); // shard totals only: never an ingestion, no window recorded
 
         // Both caught up, and ADX now has what the aggregator counted: nothing to correct.
         await Checkpoint("1", 0);
         _adx.Expect("POST", "/v2/rest/query", 200, V2Responses.WithPrimaryResult(ShardColumns, [shard1, 1, 5, 0, 0], [Shard("adv-1", "cmp-1", "ad-2"), 1, 1, 0, 0]), Csl("StoredShardTotals"));
+        ExpectWindowRecorded("Matched");
         Assert.Equal(ReconcileStatus.Matched, (await Reconciliation().RunDueWindowAsync(TestContext.Current.CancellationToken)).Status);
         Assert.Empty(_adx.Mismatches);
     }
@@ -232,6 +324,7 @@ public sealed class AzureReconciliationTests(Azurite azurite) : IAsyncLifetime
             ["adv-1", "cmp-a", "ad-1", "2026-11-29T12:00:00.0000000Z", 2, 0, new JsonObject()]), Csl("StoredBucketsInShards", $"dynamic([\"{shardA}\"])"));
         string? ingested = null;
         _adx.Expect("POST", "/v1/rest/ingest/clicks/ClickBuckets?streamFormat=MultiJson&mappingName=ClickBucketsJson", 200, """{"Tables":[]}""", r => { ingested = r.Body; return null; });
+        ExpectWindowRecorded("Corrected");
 
         var report = await Reconciliation().RunDueWindowAsync(TestContext.Current.CancellationToken);
 
@@ -245,6 +338,7 @@ public sealed class AzureReconciliationTests(Azurite azurite) : IAsyncLifetime
         // Once ADX has the correction, every shard matches: Matched, no per-ad rows read.
         _adx.Expect("POST", "/v2/rest/query", 200, V2Responses.WithPrimaryResult(ShardColumns,
             [shardA, 2, 3, 0, 0], [Shard("adv-1", "cmp-b", "ad-1"), 1, 1, 0, 0]), Csl("StoredShardTotals"));
+        ExpectWindowRecorded("Matched");
         var again = await Reconciliation().RunDueWindowAsync(TestContext.Current.CancellationToken);
         Assert.Equal(ReconcileStatus.Matched, again.Status);
         Assert.Equal(0, again.ShardsRead);
@@ -291,8 +385,14 @@ public sealed class AzureReconciliationTests(Azurite azurite) : IAsyncLifetime
         // ingestor took, and the corrections streamed since.
         var stored = new System.Collections.Concurrent.ConcurrentDictionary<string, JsonElement>(dm.Rows, StringComparer.Ordinal);
         _adx.QueryAnswer = r => DedupViewAnswer(r, stored.Values);
+        var windowRows = new System.Collections.Concurrent.ConcurrentQueue<string>();
         _adx.IngestSink = r =>
         {
+            if (r.PathAndQuery == WindowIngestion)
+            {
+                windowRows.Enqueue(r.Body);
+                return;
+            }
             foreach (string line in r.Body.Split('\n', StringSplitOptions.RemoveEmptyEntries))
             {
                 var row = JsonDocument.Parse(line).RootElement.Clone();
@@ -311,6 +411,7 @@ public sealed class AzureReconciliationTests(Azurite azurite) : IAsyncLifetime
         var again = await Reconciliation().RunDueWindowAsync(TestContext.Current.CancellationToken);
         Assert.Equal(ReconcileStatus.Matched, again.Status);
         Assert.Equal(10, stored.Values.Sum(r => r.GetProperty("clicks").GetInt64()));
+        Assert.Equal(2, windowRows.Count); // the corrected run and the matching re-run each record the window
     }
 
     /// <summary>

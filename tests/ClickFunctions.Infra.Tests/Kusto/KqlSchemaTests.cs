@@ -46,6 +46,7 @@ public sealed partial class KqlSchemaTests
              "DimensionClicks:long", "DimensionInvalidClicks:long"],
             result.Columns("ClickBuckets"));
         Assert.Equal(["PrincipalId:string", "AdvertiserId:string"], result.Columns("AdvertiserPrincipals"));
+        Assert.Equal(["WindowFrom:datetime", "WindowTo:datetime", "Status:string", "RecordedAt:datetime"], result.Columns("ReconciledWindows"));
     }
 
     [Theory]
@@ -102,8 +103,9 @@ public sealed partial class KqlSchemaTests
         var entities = result.Report["tables"]!.AsObject().Select(p => p.Key)
             .Concat(result.Report["materializedViews"]!.AsObject().Select(p => p.Key))
             // The principal mapping tables hold no click data, and the RLS queries read them, so they cannot have
-            // row-level security themselves (RowLevelSecurityTests).
-            .Where(name => name is not "ServicePrincipals" and not "AdvertiserPrincipals")
+            // row-level security themselves (RowLevelSecurityTests). ReconciledWindows holds only time windows, the
+            // same for every advertiser (decision 095).
+            .Where(name => name is not "ServicePrincipals" and not "AdvertiserPrincipals" and not "ReconciledWindows")
             .ToList();
 
         Assert.Contains("ClickBuckets", entities);
@@ -131,7 +133,8 @@ public sealed partial class KqlSchemaTests
         var script = string.Join('\n', Directory.GetFiles(RepositoryPaths.KustoSchema, "*.kql").Select(File.ReadAllText));
 
         Assert.Contains(".alter table ClickBuckets policy streamingingestion enable", script, StringComparison.Ordinal);
-        foreach (var view in result.Report["materializedViews"]!.AsObject().Select(p => p.Key).Append("ClickBuckets"))
+        Assert.Contains(".alter table ReconciledWindows policy streamingingestion enable", script, StringComparison.Ordinal);
+        foreach (var view in result.Report["materializedViews"]!.AsObject().Select(p => p.Key).Append("ClickBuckets").Append("ReconciledWindows"))
         {
             Assert.Matches($@"\.alter-merge (table|materialized-view) {view} policy retention softdelete = \d+d", script);
             Assert.Matches($@"\.alter (table|materialized-view) {view} policy caching hot = \d+d", script);
