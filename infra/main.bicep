@@ -104,6 +104,9 @@ param fingerprintSecret string
 @description('Client id of the Entra app registration that Easy Auth validates tokens for on the query routes; empty leaves those routes answering 401.')
 param authClientId string = ''
 
+@description('Entra object ids (comma-separated) that may call the admin API without the ClickFunctions.Admin app role; empty: the role only.')
+param adminPrincipalIds string = ''
+
 @description('E-mail address that receives alerts; empty creates the alerts without notifications.')
 param alertEmail string = ''
 
@@ -243,6 +246,7 @@ module functionApp 'modules/functionapp.bicep' = {
     instanceMemoryMB: functionInstanceMemoryMB
     authClientId: authClientId
     authTenantId: tenant().tenantId
+    adminPrincipalIds: adminPrincipalIds
   }
   dependsOn: [
     roles // the host reads storage and Key Vault with the identity as soon as it starts

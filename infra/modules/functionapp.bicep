@@ -35,6 +35,8 @@ param maximumInstanceCount int
 param instanceMemoryMB int
 param authClientId string
 param authTenantId string
+@description('Entra object ids (comma-separated) that are the admin without the role (Admin:PrincipalIds); empty: the role only.')
+param adminPrincipalIds string = ''
 
 resource storageAccount 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
@@ -371,6 +373,42 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'Dedup__Horizon'
           value: '1.00:00:00'
+        }
+        {
+          // The admin API (docs/query-api.md, Admin API; decision 067): who is the admin, and the Table Storage table
+          // in the claims' account that maps Entra principals to advertisers, so onboarding needs no redeploy.
+          name: 'Admin__Role'
+          value: 'ClickFunctions.Admin'
+        }
+        {
+          name: 'Admin__PrincipalIds'
+          value: adminPrincipalIds
+        }
+        {
+          name: 'Accounts__TableName'
+          value: 'accounts'
+        }
+        {
+          // The query API's per-key token bucket and failed-authentication throttle (RateLimitOptions defaults).
+          name: 'RateLimits__PerKeyPerSecond'
+          value: '20'
+        }
+        {
+          name: 'RateLimits__PerKeyBurst'
+          value: '100'
+        }
+        {
+          name: 'RateLimits__FailedAuthBurst'
+          value: '10'
+        }
+        {
+          name: 'RateLimits__FailedAuthPerMinute'
+          value: '10'
+        }
+        {
+          // 5% of traces (TelemetryExtensions.DefaultTraceSamplingRatio): one span per click is too many at 10k/s.
+          name: 'Telemetry__TraceSamplingRatio'
+          value: '0.05'
         }
         {
           // Not a secret: it names the App Insights resource and its ingestion endpoint. Local auth is disabled on

@@ -29,6 +29,54 @@ public sealed class AppContractTests
         Assert.All(expected, name => Assert.Contains(name, settings.Keys));
     }
 
+    /// <summary>
+    /// Settings the Functions app's code reads with no Bicep-independent source: the admin API's admin
+    /// (AdminPrincipalOptions, Admin:Role and Admin:PrincipalIds), its accounts table (AzureAdapters, Accounts:TableName),
+    /// the query API's rate limits (RateLimitOptions) and the trace sampling ratio (TelemetryExtensions). Each must be
+    /// set by the deployment and listed in the local sample, so an operator sees and can change it.
+    /// </summary>
+    [Theory]
+    [InlineData("Admin__Role")]
+    [InlineData("Admin__PrincipalIds")]
+    [InlineData("Accounts__TableName")]
+    [InlineData("RateLimits__PerKeyPerSecond")]
+    [InlineData("RateLimits__PerKeyBurst")]
+    [InlineData("RateLimits__FailedAuthBurst")]
+    [InlineData("RateLimits__FailedAuthPerMinute")]
+    [InlineData("Telemetry__TraceSamplingRatio")]
+    public async Task A_setting_the_app_code_reads_is_set_by_the_bicep_and_listed_in_the_sample(string name)
+    {
+        var settings = await SecurityPostureTests.AppSettingsAsync();
+        var sample = JsonNode.Parse(await File.ReadAllTextAsync(RepositoryPaths.LocalSettingsSample, TestContext.Current.CancellationToken))!["Values"]!.AsObject();
+
+        Assert.Contains(name, settings.Keys);
+        Assert.True(sample.ContainsKey(name), $"local.settings.sample.json lacks {name}");
+        // The code reads the name with ':' for '__'; a renamed option would leave the setting dead.
+        string key = name.Replace("__", ":", StringComparison.Ordinal);
+        var source = string.Join('\n', Directory.EnumerateFiles(Path.Combine(RepositoryPaths.Root, "functions"), "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .Select(File.ReadAllText));
+        string section = key[..key.IndexOf(':', StringComparison.Ordinal)], member = key[(key.IndexOf(':', StringComparison.Ordinal) + 1)..];
+        Assert.True(source.Contains($"\"{key}\"", StringComparison.Ordinal)
+            || (source.Contains($"Section = \"{section}\"", StringComparison.Ordinal) && source.Contains($" {member} {{ get;", StringComparison.Ordinal)),
+            $"no code under functions/ reads {key}");
+    }
+
+    [Fact]
+    public async Task Accounts_and_rate_limit_settings_have_the_values_of_the_local_sample()
+    {
+        var settings = await SecurityPostureTests.AppSettingsAsync();
+        var sample = JsonNode.Parse(await File.ReadAllTextAsync(RepositoryPaths.LocalSettingsSample, TestContext.Current.CancellationToken))!["Values"]!;
+
+        foreach (var name in new[] { "Admin__Role", "Accounts__TableName", "RateLimits__PerKeyPerSecond", "RateLimits__PerKeyBurst",
+            "RateLimits__FailedAuthBurst", "RateLimits__FailedAuthPerMinute", "Telemetry__TraceSamplingRatio" })
+        {
+            Assert.Equal((string?)sample[name], settings[name]);
+        }
+        // A deployment parameter (ADMIN_PRINCIPAL_IDS under azd), empty by default: the app role alone makes the admin.
+        Assert.Equal("[parameters('adminPrincipalIds')]", settings["Admin__PrincipalIds"]);
+    }
+
     [Fact]
     public async Task Azure_sets_no_app_setting_the_app_does_not_know()
     {
