@@ -22,6 +22,12 @@ public sealed class ClickStoreOptions
     [RegularExpression(@"^(auto|\d+(\.\d+)?\s?(KB|MB|GB|KiB|MiB|GiB))$", ErrorMessage = "ClickStore:MemoryLimit is auto or a size such as 256MB.")]
     public string MemoryLimit { get; set; } = StoreMemory.Auto;
 
+    /// <summary>
+    /// Tests only (not bound from configuration): with <c>auto</c>, open under this limit instead of sizing at open,
+    /// as a store that has grown past the limit it was sized with since.
+    /// </summary>
+    internal string? AutoStartLimit { get; init; }
+
     /// <summary>DuckDB worker threads. One: the store's statements are small, and the cores belong to the click path.</summary>
     [Range(1, 64)]
     public int Threads { get; set; } = 1;

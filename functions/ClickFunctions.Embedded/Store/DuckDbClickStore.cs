@@ -39,10 +39,10 @@ public sealed partial class DuckDbClickStore : IClickQueries, IDisposable
         {
             // Database-wide settings (every connection of this file shares them); the values are validated options.
             _autoMemory = StoreMemory.IsAuto(options.MemoryLimit);
-            MemoryLimit = _autoMemory ? StoreMemory.Format(StoreMemory.BaseBytes) : options.MemoryLimit;
+            MemoryLimit = !_autoMemory ? options.MemoryLimit : options.AutoStartLimit ?? StoreMemory.Format(StoreMemory.BaseBytes);
             StoreSchema.Execute(_writer, string.Create(CultureInfo.InvariantCulture, $"SET memory_limit = '{MemoryLimit}'; SET threads = {options.Threads}"));
             StoreSchema.CreateOrVerify(_writer, options.Path);
-            if (_autoMemory)
+            if (_autoMemory && options.AutoStartLimit is null)
             {
                 SizeMemoryLimit(_writer);
             }
@@ -81,16 +81,51 @@ public sealed partial class DuckDbClickStore : IClickQueries, IDisposable
 
     private bool SizeMemoryLimit(DuckDBConnection connection)
     {
-        long bytes = StoreMemory.AutoBytes(StoreMemory.IndexedRows(connection), StoreMemory.Available());
+        long available = StoreMemory.Available();
+        long rows;
+        try
+        {
+            rows = StoreMemory.IndexedRows(connection);
+        }
+        catch (DuckDBException e) when (IsOutOfMemory(e))
+        {
+            // Even the metadata query needs a block, and the pool is full: open the limit to its cap first (a SET
+            // allocates nothing), then size it; the cap stays if the pool is already fuller than the sized limit.
+            long cap = StoreMemory.Cap(available);
+            if (cap <= Volatile.Read(ref _memoryBytes))
+            {
+                return false;
+            }
+            SetMemoryLimit(connection, cap);
+            long sized = StoreMemory.AutoBytes(StoreMemory.IndexedRows(connection), available);
+            if (sized < cap)
+            {
+                try
+                {
+                    SetMemoryLimit(connection, sized);
+                }
+                catch (DuckDBException)
+                {
+                    // In use above the sized limit already: the cap stands.
+                }
+            }
+            return true;
+        }
+        long bytes = StoreMemory.AutoBytes(rows, available);
         if (bytes <= Volatile.Read(ref _memoryBytes))
         {
             return false;
         }
+        SetMemoryLimit(connection, bytes);
+        return true;
+    }
+
+    private void SetMemoryLimit(DuckDBConnection connection, long bytes)
+    {
         string limit = StoreMemory.Format(bytes);
         StoreSchema.Execute(connection, $"SET memory_limit = '{limit}'");
         MemoryLimit = limit;
         Volatile.Write(ref _memoryBytes, bytes);
-        return true;
     }
 
     private long StoreFileMiB() => File.Exists(Path) ? new FileInfo(Path).Length / (1024 * 1024) : 0;
@@ -194,12 +229,18 @@ public sealed partial class DuckDbClickStore : IClickQueries, IDisposable
             {
                 return work(_writer);
             }
-            catch (DuckDBException e) when (IsOutOfMemory(e) && _autoMemory && SizeMemoryLimit(_writer))
+            catch (DuckDBException e) when (IsOutOfMemory(e) && _autoMemory)
             {
-                // The failed statement's transaction was rolled back (every write here is one transaction, disposed
-                // on the way out), so running it again under the raised limit cannot apply it twice.
-                return work(_writer);
+                // Sized here, not in the filter: a filter runs before the failed work's transaction is disposed, and
+                // DuckDB refuses every statement in an aborted transaction. By now it has been rolled back (every
+                // write here is one transaction, disposed on the way out), so running the work again under a raised
+                // limit cannot apply it twice.
+                if (!SizeMemoryLimit(_writer))
+                {
+                    throw;
+                }
             }
+            return work(_writer);
         }
     }
 
@@ -224,11 +265,16 @@ public sealed partial class DuckDbClickStore : IClickQueries, IDisposable
             {
                 return work(connection);
             }
-            catch (DuckDBException e) when (IsOutOfMemory(e) && RefreshMemoryLimit())
+            catch (DuckDBException e) when (IsOutOfMemory(e) && _autoMemory)
             {
-                // The store has grown past the automatic limit sized at open: sized again, the query runs once more.
-                return work(connection);
+                // (Sized after the failed query's reader is disposed, not in the filter.) If the store has grown past
+                // the automatic limit, the query runs once more under the new one; otherwise the error stands.
+                if (!RefreshMemoryLimit())
+                {
+                    throw;
+                }
             }
+            return work(connection);
         }
         catch (DuckDBException e) when (IsOutOfMemory(e))
         {

@@ -44,7 +44,10 @@ internal static class StoreMemory
 
     /// <summary>The limit for <paramref name="indexedRows"/> rows when the process may use <paramref name="available"/> bytes.</summary>
     public static long AutoBytes(long indexedRows, long available) =>
-        Math.Max(BaseBytes, Math.Min(BaseBytes + (indexedRows * IndexBytesPerRow), (long)(available * AvailableShare)));
+        Math.Max(BaseBytes, Math.Min(BaseBytes + (indexedRows * IndexBytesPerRow), Cap(available)));
+
+    /// <summary>The most an automatic limit may be when the process may use <paramref name="available"/> bytes.</summary>
+    public static long Cap(long available) => Math.Max(BaseBytes, (long)(available * AvailableShare));
 
     /// <summary>What this process may use: the GC's view, which honours container and cgroup limits.</summary>
     public static long Available() => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;

@@ -90,6 +90,18 @@ public sealed class StoreMemoryTests : IDisposable
         Assert.Equal(Ads, await ReadAllAds(store));
     }
 
+    [Fact]
+    public async Task A_query_that_runs_out_under_an_automatic_limit_the_store_has_outgrown_is_sized_again_and_answers()
+    {
+        Seed();
+        // As if sized long ago at 16MB: the same reads fail under a fixed 16MB (the first test here).
+        using var store = new DuckDbClickStore(new ClickStoreOptions { Path = StorePath, AutoStartLimit = "16MB" });
+        Assert.Equal("16MB", store.MemoryLimit);
+
+        Assert.Equal(Ads, await ReadAllAds(store));
+        Assert.Equal(StoreMemory.Format(StoreMemory.AutoBytes((Ads * (long)HoursPerAd) + Ads + Ads, StoreMemory.Available())), store.MemoryLimit);
+    }
+
     [Theory]
     [InlineData(0L, 8L << 30, 192L << 20)]
     [InlineData(10_000_000L, 8L << 30, (192L << 20) + 480_000_000L)]
