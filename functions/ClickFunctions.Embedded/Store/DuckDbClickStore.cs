@@ -232,9 +232,10 @@ public sealed partial class DuckDbClickStore : IClickQueries, IDisposable
             catch (DuckDBException e) when (IsOutOfMemory(e) && _autoMemory)
             {
                 // Sized here, not in the filter: a filter runs before the failed work's transaction is disposed, and
-                // DuckDB refuses every statement in an aborted transaction. By now it has been rolled back (every
-                // write here is one transaction, disposed on the way out), so running the work again under a raised
-                // limit cannot apply it twice.
+                // DuckDB refuses every statement in an aborted transaction. By now it has been rolled back: each
+                // work here is one transaction (disposed on the way out) or statements that are idempotent (marks
+                // that only move forward, deletes, a checkpoint before a copy), so running it again under a raised
+                // limit cannot apply anything twice.
                 if (!SizeMemoryLimit(_writer))
                 {
                     throw;
