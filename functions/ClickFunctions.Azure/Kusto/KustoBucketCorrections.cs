@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using ClickFunctions.Aggregation;
@@ -15,9 +16,19 @@ namespace ClickFunctions.Azure.Kusto;
 /// ingested as bucket rows with Source "correction", the correction's deterministic row id and signed deltas, so the
 /// rollups (sums over the dedup view) equal the recount. What the aggregator has consumed comes from the trigger's
 /// checkpoints (<paramref name="positions"/>), read before ADX so everything before them is in the answer.
+/// Corrections that went queued are not yet visible when <see cref="WriteAsync"/> returns; the run asks
+/// <see cref="TakeQueued"/> so that it records the window as final only once a later run sees them (decision 095).
 /// </summary>
 public sealed class KustoBucketCorrections(KustoClient kusto, KustoOptions options, IConsumerPositions? positions = null) : IShardedBucketCorrections
 {
+    private readonly ConcurrentDictionary<(DateTimeOffset From, DateTimeOffset To), int> _queued = new();
+
+    /// <summary>
+    /// How many correction rows of the window [<paramref name="from"/>, <paramref name="to"/>) the last
+    /// <see cref="WriteAsync"/> of it queued (0: none written, or all streamed and visible); forgets the answer.
+    /// </summary>
+    public int TakeQueued(DateTimeOffset from, DateTimeOffset to) => _queued.TryRemove((from, to), out int rows) ? rows : 0;
+
     /// <summary>Every bucket of the window in one answer: for small stores and tests; the reconciler reads by shard.</summary>
     public async ValueTask<StoredBuckets> ReadAsync(DateTimeOffset windowStart, DateTimeOffset windowEnd, CancellationToken cancellationToken)
     {
@@ -91,7 +102,11 @@ public sealed class KustoBucketCorrections(KustoClient kusto, KustoOptions optio
         string batchId = string.Create(CultureInfo.InvariantCulture, $"reconcile:{batch.From:yyyy-MM-ddTHH:mmZ}/{batch.To:yyyy-MM-ddTHH:mmZ}");
         var rows = batch.Corrections.Select(c => new BucketRow(c.RowId, c.Key.AdvertiserId, c.Key.CampaignId, c.Key.AdId, c.Key.Minute,
             c.Delta.Clicks, c.Delta.InvalidClicks, BucketRows.Reasons(c.Delta), BucketRows.CorrectionSource, batchId)).ToList();
-        await kusto.IngestBucketsAsync(rows, cancellationToken).ConfigureAwait(false);
+        int queued = await kusto.IngestBucketsAsync(rows, cancellationToken).ConfigureAwait(false);
+        if (queued > 0)
+        {
+            _queued[(batch.From, batch.To)] = queued;
+        }
     }
 
     private static Dictionary<string, KustoParameter> Window(DateTimeOffset windowStart, DateTimeOffset windowEnd) => new(StringComparer.Ordinal)

@@ -121,14 +121,20 @@ public sealed partial class KustoClient(HttpClient http, TokenCredential credent
     /// for payloads over the streaming limit, and when streaming still fails transiently after its retries. If a later
     /// request fails after an earlier one succeeded, or a queued blob is ingested twice, the caller's retry or the
     /// service writes the same rows with the same row ids, which the dedup view collapses (decision 043).
+    /// Answers how many of the rows went queued: those are in ADX's queue, not yet queryable, when this returns (the
+    /// table's batching policy seals a batch after its MaximumBatchingTimeSpan, 30 s here, and the service ingests it
+    /// after that: "Ingestion batching policy", https://learn.microsoft.com/azure/data-explorer/kusto/management/batching-policy);
+    /// streamed rows are queryable when it returns. The reconciler records a window as final only once its queued
+    /// corrections are seen (decision 095).
     /// </summary>
-    public async Task IngestBucketsAsync(IReadOnlyCollection<BucketRow> rows, CancellationToken cancellationToken)
+    public async Task<int> IngestBucketsAsync(IReadOnlyCollection<BucketRow> rows, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(rows);
         if (rows.Count == 0)
         {
-            return;
+            return 0;
         }
+        int queued = 0;
         var chunks = Serialize(rows, _options.IngestionMode == KustoIngestionMode.Streaming ? _options.MaxIngestBytes : _options.MaxQueuedBlobBytes);
         string batchId = rows.First().BatchId;
         string partition = batchId.Split(':')[0];
@@ -155,7 +161,9 @@ public sealed partial class KustoClient(HttpClient http, TokenCredential credent
                 }
             }
             await IngestQueuedAsync(payload, count, batchId, cancellationToken).ConfigureAwait(false);
+            queued += count;
         }
+        return queued;
     }
 
     /// <summary>Rows as MultiJson, one line each, in chunks of at most <paramref name="maxBytes"/>.</summary>

@@ -92,9 +92,23 @@ public sealed partial class LoopbackAdxEngine
             Fail($"ingestion to {request.PathAndQuery}, not a declared table with its declared mapping");
             return;
         }
-        var mapping = target.Value.Columns;
+        IngestRows(target.Key, target.Value.Name, request.Body);
+    }
+
+    /// <summary>
+    /// MultiJson records into <paramref name="table"/> through its declared mapping <paramref name="mapping"/>: a
+    /// streaming request's body, or a queued blob when the loopback Data Management service's ingestor takes it.
+    /// </summary>
+    public void IngestRows(string table, string mapping, string multiJson)
+    {
+        ArgumentNullException.ThrowIfNull(multiJson);
+        if (!_mappings.TryGetValue(table, out var declared) || declared.Name != mapping)
+        {
+            Fail($"ingestion into {table} with mapping {mapping}, not a declared table with its declared mapping");
+            return;
+        }
         var rows = new List<Dictionary<string, object?>>();
-        foreach (string line in request.Body.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        foreach (string line in multiJson.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             using var document = JsonDocument.Parse(line);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
@@ -103,7 +117,7 @@ public sealed partial class LoopbackAdxEngine
                 return;
             }
             var row = new Dictionary<string, object?>(StringComparer.Ordinal);
-            foreach (var (column, path, type) in mapping)
+            foreach (var (column, path, type) in declared.Columns)
             {
                 // "$.name": a property of the record, matched case-sensitively.
                 row[column] = document.RootElement.TryGetProperty(path[2..], out var value) && value.ValueKind != JsonValueKind.Null
@@ -113,7 +127,7 @@ public sealed partial class LoopbackAdxEngine
         }
         lock (_gate)
         {
-            (target.Key == BucketTable ? _rows : _windows).AddRange(rows);
+            (table == BucketTable ? _rows : _windows).AddRange(rows);
         }
     }
 
@@ -181,7 +195,7 @@ public sealed partial class LoopbackAdxEngine
 
     // ---- the app's queries ----
 
-    private static readonly string[] KnownQueries = ["AdClicks", "Breakdown", "AdvertiserAds", "ReconciledWindows"];
+    private static readonly string[] KnownQueries = ["AdClicks", "Breakdown", "AdvertiserAds", "ReconciledWindows", "StoredShardTotals", "StoredBucketsInShards"];
 
     public string? Answer(RecordedRequest request)
     {
@@ -214,6 +228,8 @@ public sealed partial class LoopbackAdxEngine
             "AdClicks" => AdClicks(parameters),
             "Breakdown" => Breakdown(parameters),
             "ReconciledWindows" => ReconciledWindows(parameters),
+            "StoredShardTotals" => StoredShardTotals(parameters),
+            "StoredBucketsInShards" => StoredBucketsInShards(parameters),
             _ => AdvertiserAds(parameters),
         };
     }
@@ -348,6 +364,39 @@ public sealed partial class LoopbackAdxEngine
             .OrderByDescending(r => (long)r[2]!).ThenBy(r => (string)r[0]!, StringComparer.Ordinal)
             .ToArray();
         return V2Responses.WithPrimaryResult([("AdId", "string"), ("CampaignId", "string"), ("Clicks", "long"), ("InvalidClicks", "long")], rows);
+    }
+
+    /// <summary>The dedup view's minute buckets in [fromTime, toTime) summed by (advertiser, campaign, ad, minute), with their shard (hash_sha256 of "adv|campaign|ad", first 3 hex digits).</summary>
+    private List<(Rollup Bucket, string Shard)> StoredMinutes(Dictionary<string, object> p)
+    {
+        var from = (DateTimeOffset)p["fromTime"];
+        var to = (DateTimeOffset)p["toTime"];
+        return [.. Rollups(TimeSpan.FromMinutes(1)).Where(r => r.BucketStart >= from && r.BucketStart < to)
+            .Select(r => (r, System.Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{r.AdvertiserId}|{r.CampaignId}|{r.AdId}")))[..3]))];
+    }
+
+    /// <summary>StoredShardTotals.kql: buckets that do not sum to zero, counted and summed per shard, with the minute-weighted sum.</summary>
+    private string StoredShardTotals(Dictionary<string, object> p)
+    {
+        var from = (DateTimeOffset)p["fromTime"];
+        var rows = StoredMinutes(p).Where(b => b.Bucket.Clicks != 0 || b.Bucket.InvalidClicks != 0).GroupBy(b => b.Shard, StringComparer.Ordinal)
+            .Select(g => (object?[])[g.Key, (long)g.Count(), g.Sum(b => b.Bucket.Clicks), g.Sum(b => b.Bucket.InvalidClicks),
+                g.Sum(b => (b.Bucket.Clicks + b.Bucket.InvalidClicks) * (long)(b.Bucket.BucketStart - from).TotalMinutes)])
+            .ToArray();
+        return V2Responses.WithPrimaryResult([("Shard", "string"), ("Buckets", "long"), ("Clicks", "long"), ("InvalidClicks", "long"), ("MinuteWeighted", "long")], rows);
+    }
+
+    /// <summary>StoredBucketsInShards.kql: every bucket of the given shards, with its reasons as a bag (the reasons present in its rows).</summary>
+    private string StoredBucketsInShards(Dictionary<string, object> p)
+    {
+        var shards = ((JsonElement)p["shardIds"]).EnumerateArray().Select(e => e.GetString()!).ToHashSet(StringComparer.Ordinal);
+        var rows = StoredMinutes(p).Where(b => shards.Contains(b.Shard))
+            .Select(b => (object?[])[b.Bucket.AdvertiserId, b.Bucket.CampaignId, b.Bucket.AdId, Iso(b.Bucket.BucketStart), b.Bucket.Clicks, b.Bucket.InvalidClicks,
+                new System.Text.Json.Nodes.JsonObject(KustoBucketQueries.ReasonColumns.Select((c, i) => (c, i)).Where(x => b.Bucket.Reasons[x.i] != 0)
+                    .Select(x => KeyValuePair.Create(x.c.Reason.Code(), (System.Text.Json.Nodes.JsonNode?)System.Text.Json.Nodes.JsonValue.Create(b.Bucket.Reasons[x.i]))))])
+            .ToArray();
+        return V2Responses.WithPrimaryResult([("AdvertiserId", "string"), ("CampaignId", "string"), ("AdId", "string"), ("BucketStart", "datetime"),
+            ("Clicks", "long"), ("InvalidClicks", "long"), ("InvalidByReason", "dynamic")], rows);
     }
 
     /// <summary>

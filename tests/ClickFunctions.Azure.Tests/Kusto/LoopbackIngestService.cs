@@ -40,7 +40,10 @@ namespace ClickFunctions.Azure.Tests.Kusto;
 /// <item>Ingestion is at least once: <see cref="DuplicateEvery"/> ingests every n-th blob twice.</item>
 /// </list>
 /// Rows land in <see cref="Rows"/> keyed by row id (what <c>ClickBucketsDedup</c> keeps) and are counted in
-/// <see cref="RawRowsIngested"/> (what the table holds, duplicates included).
+/// <see cref="RawRowsIngested"/> (what the table holds, duplicates included); with an <see cref="Engine"/> they also
+/// land in its table, so the app's queries see them. Queued rows are invisible until <see cref="DrainAsync"/> ingests
+/// them, as in ADX, where a queued blob is queryable only after its batch is sealed (the table's ingestion batching
+/// policy) and ingested ("Ingestion batching policy", https://learn.microsoft.com/azure/data-explorer/kusto/management/batching-policy).
 /// </summary>
 public sealed class LoopbackIngestService : IAsyncDisposable
 {
@@ -85,6 +88,9 @@ public sealed class LoopbackIngestService : IAsyncDisposable
     private int _managementRequests;
 
     public int DuplicateEvery { get; set; }
+
+    /// <summary>The loopback engine whose table the drained rows land in too (through its declared mapping), if any.</summary>
+    public LoopbackAdxEngine? Engine { get; set; }
 
     /// <summary>How many of the next ingestions fail transiently (reported Transient, then retried by the service).</summary>
     public int TransientFailures { get; set; }
@@ -231,6 +237,7 @@ public sealed class LoopbackIngestService : IAsyncDisposable
         int times = DuplicateEvery > 0 && Interlocked.Increment(ref _ingested) % DuplicateEvery == 0 ? 2 : 1;
         for (int t = 0; t < times; t++)
         {
+            Engine?.IngestRows(_table, _mapping, System.Text.Encoding.UTF8.GetString(data));
             foreach (string line in System.Text.Encoding.UTF8.GetString(data).Split('\n', StringSplitOptions.RemoveEmptyEntries))
             {
                 var row = JsonDocument.Parse(line).RootElement.Clone();

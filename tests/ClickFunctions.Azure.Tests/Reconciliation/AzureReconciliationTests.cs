@@ -14,6 +14,7 @@ using ClickFunctions.Clicks;
 using ClickFunctions.Azure.Reconciliation;
 using ClickFunctions.Reconciliation;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -69,16 +70,21 @@ public sealed class AzureReconciliationTests(Azurite azurite) : IAsyncLifetime
             ? null : "wrong shards " + body.GetProperty("properties").GetProperty("Parameters");
     };
 
-    private AzureReconciliation Reconciliation()
+    /// <summary>
+    /// The run as the app wires it, at 12:25 unless <paramref name="time"/> says otherwise (the due window is then
+    /// [12:00, 12:10)), with its corrections through <paramref name="kusto"/> (the streaming client by default).
+    /// </summary>
+    private AzureReconciliation Reconciliation(KustoClient? kusto = null, FakeTimeProvider? time = null, TimeSpan? span = null)
     {
         var source = new CaptureBlobSource(azurite.Blobs(),
             Options.Create(new CaptureBlobOptions { BlobServiceUri = azurite.BlobEndpoint, Container = _container, Namespace = "ns", EventHub = "clicks", FileWindow = TimeSpan.FromMinutes(5) }),
             NullLogger<CaptureBlobSource>.Instance);
-        var options = new ReconcileOptions { CaptureWindow = TimeSpan.FromMinutes(5), AllowedLateness = TimeSpan.FromMinutes(10), Span = TimeSpan.FromMinutes(10), DedupLookback = TimeSpan.FromMinutes(30) };
-        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 29, 12, 25, 0, TimeSpan.Zero));
-        var reconciler = new Reconciler(source, new KustoBucketCorrections(_adx.Client(), new KustoOptions(), Positions()), options, TimeSpan.FromHours(24), time, new ReconcileMetrics(TestClicks.Meters()));
+        var options = new ReconcileOptions { CaptureWindow = TimeSpan.FromMinutes(5), AllowedLateness = TimeSpan.FromMinutes(10), Span = span ?? TimeSpan.FromMinutes(10), DedupLookback = TimeSpan.FromMinutes(30) };
+        time ??= new FakeTimeProvider(new DateTimeOffset(2026, 11, 29, 12, 25, 0, TimeSpan.Zero));
+        var corrections = new KustoBucketCorrections(kusto ?? _adx.Client(), new KustoOptions(), Positions());
+        var reconciler = new Reconciler(source, corrections, options, TimeSpan.FromHours(24), time, new ReconcileMetrics(TestClicks.Meters()));
         return new AzureReconciliation(reconciler, azurite.Blobs(), Options.Create(new ReconcileReportOptions { ReportContainer = _container + "-reports" }),
-            new KustoReconciledWindows(_adx.Client(), time), NullLogger<AzureReconciliation>.Instance);
+            new KustoReconciledWindows(_adx.Client(), time), corrections, time, NullLogger<AzureReconciliation>.Instance);
     }
 
     private const string WindowIngestion = "/v1/rest/ingest/clicks/ReconciledWindows?streamFormat=MultiJson&mappingName=ReconciledWindowsJson";
@@ -163,26 +169,11 @@ public sealed class AzureReconciliationTests(Azurite azurite) : IAsyncLifetime
         var noon = TestClicks.Noon;
         var engine = new LoopbackAdxEngine();
         engine.Attach(_adx);
-        var settings = AppSettings.Valid();
-        settings["Kusto:ClusterUri"] = _adx.BaseAddress.ToString();
-        settings["Kusto:IngestionMode"] = "Streaming";
-        var builder = ClickFunctions.Functions.Program.CreateBuilder(AppSettings.AsArgs(settings));
-        builder.Services.AddSingleton<global::Azure.Core.TokenCredential>(_adx.Credential);
-        using var app = builder.Build();
+        using var app = FunctionsApp();
         var ct = TestContext.Current.CancellationToken;
-        static ClickFunctions.Aggregation.BucketCounts Valid(long n)
-        {
-            var counts = new ClickFunctions.Aggregation.BucketCounts();
-            counts.Add(ClickReason.Valid, n);
-            return counts;
-        }
         // The aggregator counted both clicks of 12:00 (inside the due window [12:00, 12:10)) and one of 12:25 (after it).
-        await app.Services.GetRequiredService<ClickFunctions.Ports.IBucketSink>().WriteAsync("0:0-2", new Dictionary<ClickFunctions.Aggregation.BucketKey, ClickFunctions.Aggregation.BucketCounts>
-        {
-            [new("adv-1", "cmp-1", "ad-1", noon)] = Valid(2),
-            [new("adv-1", "cmp-1", "ad-1", noon.AddMinutes(25))] = Valid(1),
-        }, ct);
-        string path = $"/api/ads/ad-1/clicks?from={noon:yyyy-MM-ddTHH:mm:ssZ}&to={noon.AddHours(1):yyyy-MM-ddTHH:mm:ssZ}&granularity=minute";
+        await Aggregated(app, "0:0-2", (noon, 2), (noon.AddMinutes(25), 1));
+        string path = ClicksPath(noon);
 
         var before = await ClicksAsync(app.Services, path);
         Assert.Null(before["finalThrough"]);
@@ -192,8 +183,7 @@ public sealed class AzureReconciliationTests(Azurite azurite) : IAsyncLifetime
         await Checkpoint("0", 1);
         for (int run = 0; run < 2; run++)
         {
-            // The reconciler's shard read is scripted (the engine answers the query API's KQL); the window goes to the engine.
-            _adx.Expect("POST", "/v2/rest/query", 200, V2Responses.WithPrimaryResult(ShardColumns, [Shard("adv-1", "cmp-1", "ad-1"), 1, 2, 0, 0]), Csl("StoredShardTotals"));
+            // The engine answers the reconciler's shard read (StoredShardTotals.kql) and takes the window's row.
             Assert.Equal(ReconcileStatus.Matched, (await Reconciliation().RunDueWindowAsync(ct)).Status);
             var after = await ClicksAsync(app.Services, path);
             Assert.Equal("2026-11-29T12:10:00Z", (string?)after["finalThrough"]);
@@ -208,6 +198,160 @@ public sealed class AzureReconciliationTests(Azurite azurite) : IAsyncLifetime
         Assert.Empty(_adx.Mismatches);
         Assert.Empty(engine.Problems);
     }
+
+    /// <summary>
+    /// Decision 095, queued corrections. ADX lost 2 of the 5 clicks of 12:00; the reconciler's corrections go queued
+    /// (Kusto:IngestionMode Queued) to the loopback Data Management service, whose rows are invisible until its
+    /// ingestor drains the queue. While they wait the bucket is not final (the old code recorded the window at once). A
+    /// run after Reconcile:IngestionSettle that still does not see them writes the same correction again under the same
+    /// row id (Reconciler.RowId: window, key, stored and recounted counts), so when both copies land the dedup view
+    /// counts it once: 5 clicks, not 7. The next run sees them, matches, and only then the bucket is final.
+    /// </summary>
+    [Fact]
+    public async Task A_window_whose_corrections_went_queued_is_final_only_after_a_later_run_sees_them_and_they_count_once()
+    {
+        var noon = TestClicks.Noon;
+        var ct = TestContext.Current.CancellationToken;
+        var (engine, dm, queued, app) = await LostTwoOfFiveAsync(noon, noon);
+        await using var ingest = dm;
+        using var host = app;
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 29, 12, 25, 0, TimeSpan.Zero));
+        string path = ClicksPath(noon);
+
+        var first = await Reconciliation(queued, time).RunDueWindowAsync(ct);
+        Assert.Equal(ReconcileStatus.Corrected, first.Status);
+        var waiting = await ClicksAsync(app.Services, path);
+        Assert.Equal(3, (long)waiting["buckets"]![0]!["clicks"]!);
+        Assert.False((bool)waiting["buckets"]![0]!["final"]!);
+        Assert.Null(waiting["finalThrough"]);
+        Assert.Equal(0, engine.WindowRowCount);
+        Assert.Contains("went queued", first.Message, StringComparison.Ordinal);
+
+        // 12:35: the settle time has passed but the service has not ingested yet. The window is run again before the
+        // due window [12:10, 12:20) (nothing in it: matched, recorded).
+        time.Advance(TimeSpan.FromMinutes(10));
+        Assert.Equal(ReconcileStatus.Matched, (await Reconciliation(queued, time).RunDueWindowAsync(ct)).Status);
+        var stillWaiting = await ClicksAsync(app.Services, path);
+        Assert.False((bool)stillWaiting["buckets"]![0]!["final"]!);
+        Assert.Equal(3, (long)stillWaiting["buckets"]![0]!["clicks"]!);
+
+        // The service ingests both queued blobs: two copies of one correction row.
+        Assert.Equal(2, await dm.DrainAsync(ct));
+        Assert.Empty(dm.Failures);
+        Assert.Equal(2, dm.Messages.Count);
+        var landed = Assert.Single(dm.Rows.Values, r => r.GetProperty("source").GetString() == "correction");
+        Assert.Equal(2, landed.GetProperty("clicks").GetInt64());
+        Assert.Equal(2, dm.RawRowsIngested);
+        var counted = await ClicksAsync(app.Services, path);
+        Assert.Equal(5, (long)counted["total"]!["clicks"]!);
+        Assert.False((bool)counted["buckets"]![0]!["final"]!); // visible, but no run has confirmed it yet
+
+        // 12:45: the run sees the corrections, matches, and records the window.
+        time.Advance(TimeSpan.FromMinutes(10));
+        Assert.Equal(ReconcileStatus.Matched, (await Reconciliation(queued, time).RunDueWindowAsync(ct)).Status);
+        var final = await ClicksAsync(app.Services, path);
+        var bucket = Assert.Single(final["buckets"]!.AsArray());
+        Assert.True((bool)bucket!["final"]!);
+        Assert.Equal(5, (long)bucket["clicks"]!);
+        Assert.Equal(5, (long)final["total"]!["clicks"]!);
+        Assert.Equal("2026-11-29T12:30:00Z", (string?)final["finalThrough"]);
+        Assert.Equal(2, dm.Messages.Count); // nothing queued once the window matched
+        Assert.Empty(await PendingAsync());
+        Assert.Empty(_adx.Mismatches);
+        Assert.Empty(engine.Problems);
+    }
+
+    /// <summary>
+    /// Overlapping runs (Span 10 min every 5 min): the run after a queued correction must not compare ADX with its
+    /// recount while that correction is still in the queue, or it would write the same delta under its own window's
+    /// row id and the click would count twice. The clicks are at 12:07, in both [12:00, 12:10) and [12:04, 12:14).
+    /// </summary>
+    [Fact]
+    public async Task A_run_overlapping_a_window_with_queued_corrections_is_deferred_and_corrects_nothing_twice()
+    {
+        var noon = TestClicks.Noon;
+        var ct = TestContext.Current.CancellationToken;
+        var (engine, dm, queued, app) = await LostTwoOfFiveAsync(noon.AddMinutes(7), noon.AddMinutes(5));
+        await using var ingest = dm;
+        using var host = app;
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 29, 12, 25, 0, TimeSpan.Zero));
+        var span = TimeSpan.FromMinutes(10);
+
+        Assert.Equal(ReconcileStatus.Corrected, (await Reconciliation(queued, time, span).RunDueWindowAsync(ct)).Status);
+
+        // 12:29: the due window [12:04, 12:14) overlaps [12:00, 12:10), whose correction is still queued: deferred.
+        time.Advance(TimeSpan.FromMinutes(4));
+        var deferred = await Reconciliation(queued, time, span).RunDueWindowAsync(ct);
+        Assert.Equal(ReconcileStatus.Unsettled, deferred.Status);
+        Assert.Contains("deferred", deferred.Message, StringComparison.Ordinal);
+        Assert.Equal((noon.AddMinutes(4), noon.AddMinutes(14)), (deferred.From, deferred.To));
+        Assert.Equal(1, await dm.DrainAsync(ct)); // only the first run's correction was ever queued
+        Assert.Equal(5, (long)(await ClicksAsync(app.Services, ClicksPath(noon)))["total"]!["clicks"]!);
+
+        // 12:35: [12:00, 12:10) is seen and recorded, then the deferred [12:04, 12:14), then the due [12:10, 12:20).
+        time.Advance(TimeSpan.FromMinutes(6));
+        Assert.Equal(ReconcileStatus.Matched, (await Reconciliation(queued, time, span).RunDueWindowAsync(ct)).Status);
+        var answer = await ClicksAsync(app.Services, ClicksPath(noon));
+        var bucket = Assert.Single(answer["buckets"]!.AsArray());
+        Assert.Equal(5, (long)bucket!["clicks"]!);
+        Assert.True((bool)bucket["final"]!);
+        Assert.Equal(3, engine.WindowRowCount);
+        Assert.Single(dm.Messages);
+        Assert.Empty(await PendingAsync());
+        Assert.Empty(_adx.Mismatches);
+        Assert.Empty(engine.Problems);
+    }
+
+    /// <summary>
+    /// The loopback engine behind the server, a loopback Data Management service draining into it, a client that
+    /// queues through that service, and the Functions app: its aggregator counted 3 of the 5 clicks of ad-1 at
+    /// <paramref name="minute"/> that Capture holds (in the file of <paramref name="file"/>), all checkpointed.
+    /// </summary>
+    private async Task<(LoopbackAdxEngine Engine, LoopbackIngestService Dm, KustoClient Queued, IHost App)> LostTwoOfFiveAsync(DateTimeOffset minute, DateTimeOffset file)
+    {
+        var engine = new LoopbackAdxEngine();
+        engine.Attach(_adx);
+        var dm = await LoopbackIngestService.StartAsync(azurite);
+        dm.Engine = engine;
+        var queued = _adx.Client(configure: o =>
+        {
+            o.IngestionMode = KustoIngestionMode.Queued;
+            o.IngestUri = dm.BaseAddress;
+        });
+        var app = FunctionsApp();
+        await Aggregated(app, "0:0-2", (minute, 3));
+        await UploadCapture("0", file, [.. Enumerable.Range(0, 5).Select(i => ((long)i, TestClicks.Make("ad-1", $"imp-{i}", minute.AddSeconds(i))))]);
+        await Checkpoint("0", 4);
+        return (engine, dm, queued, app);
+    }
+
+    /// <summary>The Functions app (query API and sink) over the loopback ADX server, streaming its own rows.</summary>
+    private IHost FunctionsApp()
+    {
+        var settings = AppSettings.Valid();
+        settings["Kusto:ClusterUri"] = _adx.BaseAddress.ToString();
+        settings["Kusto:IngestionMode"] = "Streaming";
+        var builder = ClickFunctions.Functions.Program.CreateBuilder(AppSettings.AsArgs(settings));
+        builder.Services.AddSingleton<global::Azure.Core.TokenCredential>(_adx.Credential);
+        return builder.Build();
+    }
+
+    /// <summary>Valid clicks of ad-1 per minute, as the aggregator's sink writes them for one batch.</summary>
+    private static Task Aggregated(IHost app, string batchId, params (DateTimeOffset Minute, long Clicks)[] buckets) =>
+        app.Services.GetRequiredService<ClickFunctions.Ports.IBucketSink>().WriteAsync(batchId, buckets.ToDictionary(
+            b => new ClickFunctions.Aggregation.BucketKey("adv-1", "cmp-1", "ad-1", b.Minute),
+            b =>
+            {
+                var counts = new ClickFunctions.Aggregation.BucketCounts();
+                counts.Add(ClickReason.Valid, b.Clicks);
+                return counts;
+            }), TestContext.Current.CancellationToken).AsTask();
+
+    private static string ClicksPath(DateTimeOffset from) =>
+        $"/api/ads/ad-1/clicks?from={from:yyyy-MM-ddTHH:mm:ssZ}&to={from.AddHours(1):yyyy-MM-ddTHH:mm:ssZ}&granularity=minute";
+
+    private async Task<List<PendingWindow>> PendingAsync() =>
+        await new PendingWindows(azurite.Blobs().GetBlobContainerClient(_container + "-reports")).LoadAsync(TestContext.Current.CancellationToken);
 
     /// <summary>GetAdClicks as the worker invokes it, with the Easy Auth principal of adv-1.</summary>
     private static async Task<JsonNode> ClicksAsync(IServiceProvider services, string pathAndQuery)
