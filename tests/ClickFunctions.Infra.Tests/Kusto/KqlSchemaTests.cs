@@ -81,6 +81,36 @@ public sealed partial class KqlSchemaTests
         Assert.Contains("AdvertiserAds(fromTime:datetime, toTime:datetime)", functions, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Decision 095: the bucket functions say, per bucket, whether reconciliation confirmed it, as a bool column Final
+    /// (where takes only a bool predicate). The breakdowns have no buckets and no Final: the same use of it there is
+    /// an error, so the check would see a missing or misnamed column.
+    /// </summary>
+    [Fact]
+    public async Task The_bucket_functions_answer_a_boolean_Final_per_bucket_and_the_breakdowns_none()
+    {
+        var directory = Directory.CreateTempSubdirectory("kql-final-");
+        try
+        {
+            const string Use = "\n| where Final or not(Final)\n| project BucketStart, Clicks, InvalidClicks, Final\n";
+            string zone = Path.Combine(directory.FullName, "zone.kql"), utc = Path.Combine(directory.FullName, "utc.kql"), breakdown = Path.Combine(directory.FullName, "breakdown.kql");
+            await File.WriteAllTextAsync(zone, "AdClicksInZone('ad-1', datetime(2026-03-08), datetime(2026-03-09), 'day', 'America/New_York')" + Use, TestContext.Current.CancellationToken);
+            await File.WriteAllTextAsync(utc, "AdClicks('ad-1', datetime(2026-03-08), datetime(2026-03-09), 'hour')" + Use, TestContext.Current.CancellationToken);
+            await File.WriteAllTextAsync(breakdown, "AdBreakdown('ad-1', 'country', datetime(2026-03-08), datetime(2026-03-09), 10)\n| where Final\n", TestContext.Current.CancellationToken);
+
+            var result = await KqlChecker.CheckAsync([RepositoryPaths.KustoSchema], [zone, utc, breakdown]);
+
+            var error = Assert.Single(result.Errors);
+            Assert.EndsWith("breakdown.kql", error.File, StringComparison.Ordinal);
+            Assert.Contains("Final", error.Message, StringComparison.Ordinal);
+            Assert.Contains("FinalBucketStarts", result.Functions);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
     [Fact]
     public async Task Rollups_read_the_dedup_view_and_the_dedup_view_takes_any_row_per_row_id()
     {
