@@ -56,8 +56,8 @@ public sealed partial class AzureReconciliation(
 
     public async Task<ReconcileReport> RunDueWindowAsync(CancellationToken cancellationToken)
     {
-        var pendingStore = new PendingWindows(blobs.GetBlobContainerClient(options.Value.ReportContainer));
-        var pending = await pendingStore.LoadAsync(cancellationToken).ConfigureAwait(false);
+        var store = new PendingWindows(blobs.GetBlobContainerClient(options.Value.ReportContainer));
+        var pending = await store.LoadAsync(cancellationToken).ConfigureAwait(false);
         var now = time.GetUtcNow();
         foreach (var stale in pending.Where(p => now - p.Since > PendingLifetime).ToList())
         {
@@ -65,53 +65,60 @@ public sealed partial class AzureReconciliation(
             pending.Remove(stale);
         }
 
-        // Pending windows first, oldest first: a confirmed one may unblock a deferred one after it in the same pass.
-        foreach (var window in pending.OrderBy(p => p.From).ToList())
+        // Runs one window, tracked: while it runs it is pending as if its corrections were queued now, so a run that
+        // dies after queueing some (nothing recorded) still holds back overlapping windows and is re-run after the settle time.
+        async Task<ReconcileReport> RunTrackedAsync(DateTimeOffset from, DateTimeOffset to, PendingWindow? before)
         {
-            if (window.QueuedAt is { } queuedAt && now - queuedAt < options.Value.IngestionSettle || Blocking(pending, window.From, window.To) is not null)
-            {
-                continue;
-            }
-            var (again, queued) = await RunWindowAsync(window.From, window.To, cancellationToken).ConfigureAwait(false);
-            pending.Remove(window);
-            if (Pending(again, queued, window, now) is { } still)
+            pending.RemoveAll(p => p.SameWindow(from, to));
+            pending.Add(new PendingWindow(from, to, before?.Since ?? now, now));
+            await store.SaveAsync(pending, cancellationToken).ConfigureAwait(false);
+            var (report, queued) = await RunWindowAsync(from, to, cancellationToken).ConfigureAwait(false);
+            pending.RemoveAll(p => p.SameWindow(from, to));
+            if (Pending(report, queued, before, now) is { } still)
             {
                 pending.Add(still);
             }
+            return report;
         }
 
-        var (from, to) = reconciler.DueWindow();
-        ReconcileReport report;
-        if (Blocking(pending, from, to) is { } blocker)
+        // Pending windows first, oldest first: a confirmed one may unblock a deferred one after it in the same pass.
+        foreach (var window in pending.OrderBy(p => p.From).ToList())
         {
-            report = new ReconcileReport
+            if ((window.QueuedAt is { } queuedAt && now - queuedAt < options.Value.IngestionSettle) || Blocking(pending, window.From, window.To) is not null)
             {
-                From = from,
-                To = to,
+                continue;
+            }
+            await RunTrackedAsync(window.From, window.To, window).ConfigureAwait(false);
+        }
+
+        var (dueFrom, dueTo) = reconciler.DueWindow();
+        ReconcileReport due;
+        if ((Blocking(pending, dueFrom, dueTo) ?? pending.Find(p => p.SameWindow(dueFrom, dueTo) && p.QueuedAt is not null)) is { } blocker)
+        {
+            due = new ReconcileReport
+            {
+                From = dueFrom,
+                To = dueTo,
                 Status = ReconcileStatus.Unsettled,
-                Message = $"deferred: the window overlaps [{blocker.From:O}, {blocker.To:O}), whose corrections were queued at {blocker.QueuedAt:O} and are not yet seen in ADX; run again once they are",
+                Message = string.Create(CultureInfo.InvariantCulture,
+                    $"deferred: the window overlaps [{blocker.From:O}, {blocker.To:O}), whose corrections were queued at {blocker.QueuedAt:O} and are not yet seen in ADX; it runs once they are"),
             };
-            Log.Deferred(logger, from, to, blocker.From, blocker.To);
-            if (!pending.Exists(p => p.SameWindow(from, to)))
+            Log.Deferred(logger, dueFrom, dueTo, blocker.From, blocker.To);
+            if (!pending.Exists(p => p.SameWindow(dueFrom, dueTo)))
             {
-                pending.Add(new PendingWindow(from, to, now, null));
+                pending.Add(new PendingWindow(dueFrom, dueTo, now, null));
             }
         }
         else
         {
-            (report, int queued) = await RunWindowAsync(from, to, cancellationToken).ConfigureAwait(false);
-            pending.RemoveAll(p => p.SameWindow(from, to));
-            if (Pending(report, queued, null, now) is { } waiting)
-            {
-                pending.Add(waiting);
-            }
+            due = await RunTrackedAsync(dueFrom, dueTo, pending.Find(p => p.SameWindow(dueFrom, dueTo))).ConfigureAwait(false);
         }
-        await pendingStore.SaveAsync(pending, cancellationToken).ConfigureAwait(false);
-        if (report.Status is ReconcileStatus.Gaps or ReconcileStatus.Unreadable)
+        await store.SaveAsync(pending, cancellationToken).ConfigureAwait(false);
+        if (due.Status is ReconcileStatus.Gaps or ReconcileStatus.Unreadable)
         {
-            throw new InvalidOperationException($"Reconciliation of [{from:O}, {to:O}) did not run: {report.Message}");
+            throw new InvalidOperationException($"Reconciliation of [{dueFrom:O}, {dueTo:O}) did not run: {due.Message}");
         }
-        return report;
+        return due;
     }
 
     /// <summary>

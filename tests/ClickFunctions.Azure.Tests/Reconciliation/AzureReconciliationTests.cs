@@ -387,6 +387,48 @@ public sealed class AzureReconciliationTests(Azurite azurite) : IAsyncLifetime
         Assert.Equal(["/v2/rest/query", WindowIngestion], _adx.Requests.Select(r => r.PathAndQuery));
     }
 
+    /// <summary>
+    /// A run that fails while writing its corrections (here ADX refuses them for good) may have queued some of them
+    /// before it failed, so its window stays pending as if they were queued when it started: the run after the settle
+    /// time runs that window again (now matching: recorded) before its own due window.
+    /// </summary>
+    [Fact]
+    public async Task A_run_that_fails_while_correcting_leaves_its_window_pending_and_the_next_run_runs_it_again()
+    {
+        var noon = TestClicks.Noon;
+        var ct = TestContext.Current.CancellationToken;
+        await UploadCapture("0", noon, (0, TestClicks.Make("ad-1", "a", noon)), (1, TestClicks.Make("ad-1", "b", noon.AddSeconds(1))));
+        await Checkpoint("0", 1);
+        string shard = Shard("adv-1", "cmp-1", "ad-1");
+        _adx.Expect("POST", "/v2/rest/query", 200, V2Responses.WithPrimaryResult(ShardColumns, [shard, 1, 1, 0, 0]), Csl("StoredShardTotals"));
+        _adx.Expect("POST", "/v2/rest/query", 200, V2Responses.WithPrimaryResult(StoredColumns,
+            ["adv-1", "cmp-1", "ad-1", "2026-11-29T12:00:00.0000000Z", 1, 0, new JsonObject()]), Csl("StoredBucketsInShards", $"dynamic([\"{shard}\"])"));
+        _adx.Expect("POST", "/v1/rest/ingest/clicks/ClickBuckets?streamFormat=MultiJson&mappingName=ClickBucketsJson", 403,
+            """{"error":{"code":"Forbidden","message":"principal may not ingest","@permanent":true}}""");
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 29, 12, 25, 0, TimeSpan.Zero));
+
+        await Assert.ThrowsAsync<KustoPermanentException>(() => Reconciliation(time: time).RunDueWindowAsync(ct));
+
+        var left = Assert.Single(await PendingAsync());
+        Assert.Equal((noon, noon.AddMinutes(10), time.GetUtcNow()), (left.From, left.To, left.QueuedAt));
+
+        // 12:35: [12:00, 12:10) first (ADX has both clicks now), then the due [12:10, 12:20) (empty); both recorded.
+        time.Advance(TimeSpan.FromMinutes(10));
+        _adx.Expect("POST", "/v2/rest/query", 200, V2Responses.WithPrimaryResult(ShardColumns, [shard, 1, 2, 0, 0]), Csl("StoredShardTotals"));
+        ExpectWindowRecorded("Matched");
+        _adx.Expect("POST", "/v2/rest/query", 200, V2Responses.WithPrimaryResult(ShardColumns), Csl("StoredShardTotals"));
+        _adx.Expect("POST", WindowIngestion, 200, """{"Tables":[]}""", r =>
+            JsonDocument.Parse(r.Body.Trim()).RootElement.GetProperty("windowFrom").GetDateTimeOffset() == noon.AddMinutes(10) ? null : "not the due window: " + r.Body);
+
+        var due = await Reconciliation(time: time).RunDueWindowAsync(ct);
+
+        Assert.Equal(ReconcileStatus.Matched, due.Status);
+        Assert.Equal((noon.AddMinutes(10), noon.AddMinutes(20)), (due.From, due.To));
+        Assert.Empty(await PendingAsync());
+        Assert.Empty(_adx.Mismatches);
+        Assert.Equal(7, _adx.Requests.Count); // 3 in the failed run, 2 per window in the second
+    }
+
     [Fact]
     public async Task A_sequence_gap_in_the_Capture_files_fails_the_run_and_corrects_nothing()
     {
