@@ -17,7 +17,8 @@ public sealed class ReconcileReportOptions
 
     /// <summary>
     /// How old a recorded checkpoint must be before the reconciler trusts it (<see cref="SettledPositions"/>): longer
-    /// than a queued ingestion takes to land (batching 30 s plus the service's delay; decision 063).
+    /// than a queued ingestion takes to land (batching 30 s plus the service's delay; decision 063). Also how long a
+    /// window whose corrections went queued waits before it is run again to confirm them (decision 095).
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "06:00:00")]
     public TimeSpan IngestionSettle { get; set; } = SettledPositions.DefaultSettle;
