@@ -118,9 +118,13 @@ public sealed partial class DashboardTests : IAsyncLifetime
 
     // --- The page ---
 
-    private async Task<IPage> OpenAsync()
+    private async Task<IPage> OpenAsync(Func<IPage, Task>? beforeLoad = null)
     {
         var page = await _browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1200, Height = 900 } });
+        if (beforeLoad is not null)
+        {
+            await beforeLoad(page);
+        }
         page.Console += (_, message) =>
         {
             if (message.Type == "error")
@@ -329,6 +333,21 @@ public sealed partial class DashboardTests : IAsyncLifetime
         Assert.Matches(@"from=\d{4}-\d{2}-\d{2}&to=\d{4}-\d{2}-\d{2}&tz=America%2FNew_York", JsonDocument.Parse(ad.Loaded).RootElement.GetProperty("query").GetString()!);
         Assert.Contains("/api/ads/ad-a1/breakdown?by=publisher", ad.Loaded, StringComparison.Ordinal);
 
+        // Custom ranges: about 100 days by week (from a Monday), about 800 days by month (from a first day).
+        var newYork = TimeZoneInfo.FindSystemTimeZoneById("America/New_York");
+        var wallNow = TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, newYork);
+        await page.SelectOptionAsync("#preset", "custom");
+        await page.FillAsync("#to", wallNow.ToString("yyyy-MM-dd'T'HH:mm", CultureInfo.InvariantCulture));
+        foreach (var (days, granularity, first) in new[] { (100, "week", DayOfWeek.Monday), (800, "month", (DayOfWeek?)null) }.Select(c => (c.Item1, c.Item2, c.Item3)))
+        {
+            await page.FillAsync("#from", wallNow.AddDays(-days).ToString("yyyy-MM-dd'T'HH:mm", CultureInfo.InvariantCulture));
+            await page.WaitForFunctionAsync($"() => JSON.parse(document.body.dataset.loaded || '{{}}').granularity === '{granularity}'", null, new PageWaitForFunctionOptions { Timeout = 10_000 });
+            var shown = await AssertPageEqualsApiAsync(page, key, ct);
+            Assert.Equal("3", shown.Valid);
+            var from = DateOnly.ParseExact(Regex.Match(JsonDocument.Parse(shown.Loaded).RootElement.GetProperty("query").GetString()!, @"from=([\d-]+)").Groups[1].Value, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+            Assert.True(first is { } monday ? from.DayOfWeek == monday : from.Day == 1, $"{granularity} range from {from}");
+        }
+
         // Back to today by hour for the picture; the live refresh keeps going on its own.
         await page.SelectOptionAsync("#preset", "today");
         int loads = (await ShownAsync(page)).Loads;
@@ -362,6 +381,45 @@ public sealed partial class DashboardTests : IAsyncLifetime
             }
             await File.WriteAllBytesAsync(Path.Combine(dir!.FullName, "docs", "dashboard.png"), png, ct);
         }
+    }
+
+    [Fact]
+    public async Task The_refresh_pauses_while_the_tab_is_hidden_and_resumes_at_once_when_it_is_shown()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        string key = await IssueKeyAsync("adv-tab", null, "Europe/Berlin", ct);
+        // The page's timers on Playwright's clock: time flows until paused, then only as the test runs it.
+        var page = await OpenAsync(p => p.Clock.InstallAsync());
+        int apiRequests = 0;
+        page.Request += (_, r) =>
+        {
+            if (r.Url.Contains("/api/", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref apiRequests);
+            }
+        };
+        await SignInAsync(page, key);
+        Assert.Equal("Europe/Berlin", await page.InputValueAsync("#tz"));
+        int loads = (await ShownAsync(page)).Loads;
+        await page.WaitForFunctionAsync($"() => Number(document.body.dataset.loads) >= {loads + 2}", null, new PageWaitForFunctionOptions { Timeout = 10_000 });
+
+        const string Visibility = "(state) => { Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state }); document.dispatchEvent(new Event('visibilitychange')); }";
+        await page.EvaluateAsync(Visibility, "hidden");
+        await page.WaitForFunctionAsync("() => document.body.dataset.refresh === 'paused'", null, new PageWaitForFunctionOptions { Timeout = 10_000 });
+        await page.Clock.PauseAtAsync(DateTime.Now.AddSeconds(1));
+        int pausedLoads = (await ShownAsync(page)).Loads;
+        int pausedRequests = Volatile.Read(ref apiRequests);
+        // Ten refresh periods pass on the page's clock: no refresh starts (one would be 'running' at once).
+        await page.Clock.RunForAsync(10_000);
+        Assert.Equal("paused", await page.EvaluateAsync<string>("() => document.body.dataset.refresh"));
+        Assert.Equal(pausedLoads, (await ShownAsync(page)).Loads);
+        Assert.Equal(pausedRequests, Volatile.Read(ref apiRequests));
+        Assert.Equal("Paused while the tab is hidden", await page.InnerTextAsync("#live"));
+
+        // Shown again: a refresh right away, without waiting for the clock.
+        await page.EvaluateAsync(Visibility, "visible");
+        await page.WaitForFunctionAsync($"() => Number(document.body.dataset.loads) > {pausedLoads}", null, new PageWaitForFunctionOptions { Timeout = 10_000 });
+        Assert.Empty(_consoleErrors);
     }
 
     /// <summary>The most listing requests (the first request of every refresh) the page had in flight at once.</summary>

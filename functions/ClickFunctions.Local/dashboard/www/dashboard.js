@@ -244,6 +244,11 @@
   // --- Live refresh: one refresh at a time, the next a second after the last one started, none while hidden ---
 
   const live = { running: false, again: false, timer: null };
+  // The refresh loop's state, on <body> for anyone watching (running, scheduled, paused while hidden, stopped).
+  const state = (name) => {
+    document.body.dataset.refresh = name;
+    if (name === 'paused') { $('live').textContent = 'Paused while the tab is hidden'; }
+  };
   function refresh() {
     clearTimeout(live.timer);
     live.timer = null;
@@ -252,6 +257,8 @@
   }
   async function run() {
     live.running = true;
+    live.timer = null;
+    state('running');
     const started = performance.now();
     let wait = refreshEvery;
     try {
@@ -263,20 +270,23 @@
       if (e.retryAfter) { wait = e.retryAfter * 1000; }
     }
     live.running = false;
-    if (!session.key) { return; }
+    if (!session.key) { state('stopped'); return; }
     if (live.again) { live.again = false; run(); return; }
     if (document.visibilityState === 'visible') {
       live.timer = setTimeout(run, Math.max(0, wait - (performance.now() - started)));
+      state('scheduled');
     } else {
-      $('live').textContent = 'Paused while the tab is hidden';
+      state('paused');
     }
   }
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible') {
       if (session.key && session.me && !live.running && !live.timer) { run(); }
-    } else {
+    } else if (!live.running) {
+      // A refresh in flight finishes and then sees the tab hidden; a scheduled one is dropped.
       clearTimeout(live.timer);
       live.timer = null;
+      if (session.key) { state('paused'); }
     }
   });
 
@@ -317,6 +327,7 @@
     session.me = null;
     clearTimeout(live.timer);
     live.timer = null;
+    state('stopped');
     show();
   });
   $('preset').addEventListener('change', () => {
