@@ -116,6 +116,13 @@ public sealed class AdminApiTests : IDisposable
             Assert.Equal(JsonValueKind.Null, profile.RootElement.GetProperty("name").ValueKind);
             Assert.Equal("Asia/Kolkata", profile.RootElement.GetProperty("timeZone").GetString());
         }
+        // The configured zone is what the advertiser's queries use when they name none.
+        using (var breakdown = await client.SendAsync(Request(HttpMethod.Get, AdsPath("adv-conf").Replace("/ads?", "/breakdown?by=country&", StringComparison.Ordinal), ConfiguredKey), ct))
+        {
+            string text = await breakdown.Content.ReadAsStringAsync(ct);
+            Assert.True(breakdown.StatusCode == HttpStatusCode.OK, text);
+            Assert.Equal("Asia/Kolkata", JsonDocument.Parse(text).RootElement.GetProperty("timeZone").GetString());
+        }
         using (var anonymousMe = await client.SendAsync(Request(HttpMethod.Get, "/api/me", null), ct))
         {
             Assert.Equal(HttpStatusCode.Unauthorized, anonymousMe.StatusCode);
