@@ -62,8 +62,8 @@
   const addMonths = (c, n) => { const t = new Date(Date.UTC(c.y, c.m - 1 + n, 1)); return { y: t.getUTCFullYear(), m: t.getUTCMonth() + 1, d: 1 }; };
   const dateText = (c) => `${c.y}-${pad(c.m)}-${pad(c.d)}`;
   const iso = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  // Start of the zone's hour holding an instant.
-  const hourStart = (ms, zone) => { const w = wall(ms, zone); return instant(w.y, w.m, w.d, w.h, zone); };
+  // Start of the zone's hour holding an instant (by its offset then, so a repeated hour of a DST fall-back is right).
+  const hourStart = (ms, zone) => { const off = offset(ms, zone) * 60000; return Math.floor((ms + off) / hour) * hour - off; };
 
   // The range and granularity to ask for, with the bucket starts it spans (the chart's x values, zeros filled in).
   function range() {
@@ -115,7 +115,8 @@
   function starts(r, zone) {
     const xs = [];
     if (r.granularity === 'hour') {
-      for (let t = r.fromMs; t < r.toMs; t = hourStart(t + hour + 60000, zone)) { xs.push(t); }
+      // Whole-hour DST shifts keep every hour boundary an hour apart; a bucket the API starts elsewhere is added from its answer.
+      for (let t = r.fromMs; t < r.toMs; t += hour) { xs.push(t); }
       return xs;
     }
     const step = { day: (c) => addDays(c, 1), week: (c) => addDays(c, 7), month: (c) => addMonths(c, 1) }[r.granularity];
