@@ -384,10 +384,28 @@ public sealed partial class DashboardTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_refresh_pauses_while_the_tab_is_hidden_and_resumes_at_once_when_it_is_shown()
+    public async Task Twelve_ads_sum_the_busiest_ten_with_a_note_and_the_refresh_pauses_while_the_tab_is_hidden_and_resumes_at_once_when_it_is_shown()
     {
         var ct = TestContext.Current.CancellationToken;
         string key = await IssueKeyAsync("adv-tab", null, "Europe/Berlin", ct);
+        // Twelve ads, ad-00 with 12 clicks down to ad-11 with 1: "all ads" sums ad-00..ad-09 and says so.
+        for (int ad = 0; ad < 12; ad++)
+        {
+            for (int i = 0; i < 12 - ad; i++)
+            {
+                var fields = new ClickUrlFields($"ad-{ad:00}", "adv-tab", "https://shop.example/p", "cmp-1", $"imp-{ad}-{i}");
+                Assert.Equal(HttpStatusCode.Found, await QueryApi.ClickAsync(_client, _host.Keys.ClickPath(fields), ct));
+            }
+        }
+        var today = DateTimeOffset.UtcNow.UtcDateTime.Date;
+        string listing = string.Create(CultureInfo.InvariantCulture, $"/api/advertisers/adv-tab/ads?from={today.AddDays(-1):yyyy-MM-dd}T00:00:00Z&to={today.AddDays(2):yyyy-MM-dd}T00:00:00Z");
+        for (var deadline = Stopwatch.StartNew(); deadline.Elapsed < TimeSpan.FromSeconds(10); await Task.Delay(50, ct))
+        {
+            if ((await ApiAsync(listing, key, ct)).GetProperty("ads").EnumerateArray().Sum(a => a.GetProperty("clicks").GetInt64()) == 78)
+            {
+                break;
+            }
+        }
         // The page's timers on Playwright's clock: time flows until paused, then only as the test runs it.
         var page = await OpenAsync(p => p.Clock.InstallAsync());
         int apiRequests = 0;
@@ -400,6 +418,10 @@ public sealed partial class DashboardTests : IAsyncLifetime
         };
         await SignInAsync(page, key);
         Assert.Equal("Europe/Berlin", await page.InputValueAsync("#tz"));
+        await WaitForAdsAsync(page, [.. Enumerable.Range(0, 10).Select(i => $"ad-{i:00}")]);
+        var capped = await AssertPageEqualsApiAsync(page, key, ct);
+        Assert.Equal("75", capped.Valid); // 12 + 11 + ... + 3
+        Assert.Contains("10 ads with most valid clicks of 12", await page.InnerTextAsync("#note"), StringComparison.Ordinal);
         int loads = (await ShownAsync(page)).Loads;
         await page.WaitForFunctionAsync($"() => Number(document.body.dataset.loads) >= {loads + 2}", null, new PageWaitForFunctionOptions { Timeout = 10_000 });
 
