@@ -99,7 +99,8 @@
     if (span <= 2 * day) {
       const fromMs = instant(a.y, a.m, a.d, a.h, zone);
       const toMs = instant(bEnd.y, bEnd.m, bEnd.d, bEnd.h, zone);
-      return { granularity: 'hour', from: `${dateText(a)}T${pad(a.h)}:00:00`, to: `${dateText(bEnd)}T${pad(bEnd.h)}:00:00`, fromMs, toMs };
+      // As instants, like the presets: a wall time a DST change skips or repeats would be refused or ambiguous.
+      return { granularity: 'hour', from: iso(fromMs), to: iso(toMs), fromMs, toMs };
     }
     const endDay = b.h > 0 || b.mi > 0 ? addDays(b, 1) : { y: b.y, m: b.m, d: b.d };
     if (span <= 92 * day) { return calendar('day', a, endDay, zone); }
@@ -150,7 +151,7 @@
     const all = [...values];
     if (chosen && !all.includes(chosen)) { all.push(chosen); }
     const wanted = ['', ...all].join('\n');
-    if ([...select.options].map((o) => o.value).join('\n') !== wanted) {
+    if ([...select.options].map((o) => o.value).join('\n') !== wanted || select.options[0].textContent !== first) {
       select.replaceChildren(Object.assign(document.createElement('option'), { value: '', textContent: first }),
         ...all.map((v) => Object.assign(document.createElement('option'), { value: v, textContent: v })));
       select.value = chosen;
