@@ -123,6 +123,10 @@ public sealed class AdminApiTests : IDisposable
             Assert.True(breakdown.StatusCode == HttpStatusCode.OK, text);
             Assert.Equal("Asia/Kolkata", JsonDocument.Parse(text).RootElement.GetProperty("timeZone").GetString());
         }
+        using (var csv = await client.SendAsync(Request(HttpMethod.Get, "/api/me?format=csv", key), ct))
+        {
+            Assert.Equal("advertiserId,name,timeZone\r\nadv-new,New GmbH,Europe/Berlin\r\n", await csv.Content.ReadAsStringAsync(ct));
+        }
         using (var anonymousMe = await client.SendAsync(Request(HttpMethod.Get, "/api/me", null), ct))
         {
             Assert.Equal(HttpStatusCode.Unauthorized, anonymousMe.StatusCode);
