@@ -244,6 +244,11 @@ public static class ApiConventions
             Flatten(row, "", cells);
             flattened.Add(cells);
         }
+        if (rows is null)
+        {
+            // A response without a list (GET /api/me) is one row of its fields.
+            flattened.Add([]);
+        }
         var columns = top.Select(t => t.Name).Concat(flattened.SelectMany(r => r.Select(c => c.Name)).Distinct(StringComparer.Ordinal)).ToList();
         if (flattened.Count == 0 && rows is not null && columns.Count == top.Count)
         {

@@ -90,7 +90,11 @@ public static class AdvertiserIdentityExtensions
             {
                 foreach (var advertiser in configuration.GetSection(AdvertisersOptions.Section).GetChildren())
                 {
-                    options.Advertisers[advertiser.Key] = new AdvertiserCredentials { ApiKey = advertiser[nameof(AdvertiserCredentials.ApiKey)] ?? "" };
+                    options.Advertisers[advertiser.Key] = new AdvertiserCredentials
+                    {
+                        ApiKey = advertiser[nameof(AdvertiserCredentials.ApiKey)] ?? "",
+                        TimeZone = advertiser[nameof(AdvertiserCredentials.TimeZone)],
+                    };
                 }
                 options.Spellings.AddRange(AdvertiserIdSpellings.Collect(configuration));
             })

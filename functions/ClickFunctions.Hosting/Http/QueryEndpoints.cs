@@ -25,10 +25,12 @@ public static partial class QueryEndpoints
     public const string AdvertiserAdsPattern = "/advertisers/{advertiserId}/ads";
     public const string AdBreakdownPattern = "/ads/{adId}/breakdown";
     public const string AdvertiserBreakdownPattern = "/advertisers/{advertiserId}/breakdown";
+    public const string MePattern = "/me";
     public const string AdClicksRoute = GroupPrefix + AdClicksPattern;
     public const string AdBreakdownRoute = GroupPrefix + AdBreakdownPattern;
     public const string AdvertiserBreakdownRoute = GroupPrefix + AdvertiserBreakdownPattern;
     public const string AdvertiserAdsRoute = GroupPrefix + AdvertiserAdsPattern;
+    public const string MeRoute = GroupPrefix + MePattern;
 
     /// <summary>The one body every 404 of this API carries, whether the thing is missing or someone else's.</summary>
     public const string NotFoundDetail = "Nothing found at this address for your advertiser account.";
@@ -55,6 +57,7 @@ public static partial class QueryEndpoints
         api.MapGet(AdvertiserAdsPattern, ListAdsAsync);
         api.MapGet(AdBreakdownPattern, GetAdBreakdownAsync);
         api.MapGet(AdvertiserBreakdownPattern, GetAdvertiserBreakdownAsync);
+        api.MapGet(MePattern, GetMeAsync);
         return api;
     }
 
@@ -124,6 +127,19 @@ public static partial class QueryEndpoints
             return ApiConventions.ToCsv(value, json);
         }
         return result;
+    }
+
+    /// <summary>
+    /// GET /api/me: the advertiser the credentials resolve to, its name and its time zone, so a client (the dashboard)
+    /// needs only the key. Name and zone come from the admin API's account when there is one; a configured zone wins.
+    /// </summary>
+    public static async Task<Ok<AdvertiserProfile>> GetMeAsync([AsParameters] MeRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        string advertiserId = request.Caller.AdvertiserId;
+        var accounts = request.Context.RequestServices.GetService<Accounts.IAccountStore>();
+        var account = accounts is null ? null : await accounts.FindAdvertiserAsync(advertiserId, request.CancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(new AdvertiserProfile(advertiserId, account?.Name, ConfiguredZone(request.Context, advertiserId) ?? account?.TimeZone));
     }
 
     public static async Task<Results<Ok<AdClicks>, ProblemHttpResult>> GetAdClicksAsync([AsParameters] AdClicksRequest request)

@@ -8,4 +8,5 @@ namespace ClickFunctions.Hosting.Http;
 [JsonSerializable(typeof(AdClicks))]
 [JsonSerializable(typeof(AdvertiserAds))]
 [JsonSerializable(typeof(Breakdown))]
+[JsonSerializable(typeof(AdvertiserProfile))]
 public sealed partial class QueryJson : JsonSerializerContext;

@@ -68,3 +68,15 @@ public sealed record AdvertiserBreakdownRequest(
 {
     public QueryCaller Caller => Context.Features.GetRequiredFeature<QueryCaller>();
 }
+
+/// <summary>GET /api/me: what the handler takes (no query parameters but <c>format</c>; bound with [AsParameters]).</summary>
+public sealed record MeRequest(HttpContext Context, CancellationToken CancellationToken)
+{
+    public QueryCaller Caller => Context.Features.GetRequiredFeature<QueryCaller>();
+}
+
+/// <summary>
+/// GET /api/me: who the presented credentials are. <see cref="TimeZone"/> is the advertiser's IANA zone (configured
+/// <c>Advertisers:&lt;id&gt;:TimeZone</c>, else the one given when the admin API created it), or null.
+/// </summary>
+public sealed record AdvertiserProfile(string AdvertiserId, string? Name, string? TimeZone);

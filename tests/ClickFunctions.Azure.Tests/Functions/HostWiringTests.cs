@@ -43,6 +43,7 @@ public sealed class HostWiringTests
                 ActivatorUtilities.CreateInstance<ListAdvertiserAds>(host.Services),
                 ActivatorUtilities.CreateInstance<GetAdBreakdown>(host.Services),
                 ActivatorUtilities.CreateInstance<GetAdvertiserBreakdown>(host.Services),
+                ActivatorUtilities.CreateInstance<GetMe>(host.Services),
                 host.Services.GetRequiredService<ClickCapture>(), // what the static ClickRedirect resolves per request
             };
         });

@@ -116,4 +116,32 @@ public sealed class QueryFunctionsTests(Azurite azurite) : IAsyncLifetime
         Assert.Equal("2026-11-29T10:05:00Z", json.GetProperty("buckets")[0].GetProperty("start").GetString());
         Assert.Equal(1, json.GetProperty("buckets")[0].GetProperty("invalidByReason").GetProperty("bot_user_agent").GetInt64());
     }
+
+    [Fact]
+    public async Task GetMe_names_the_mapped_advertiser_and_refuses_a_caller_without_a_principal()
+    {
+        async Task<(int Status, string Body)> Me(Action<IHeaderDictionary>? headers, string query = "")
+        {
+            var context = new DefaultHttpContext { RequestServices = _host.Services };
+            context.Request.Method = "GET";
+            context.Request.Path = "/api/me";
+            context.Request.QueryString = new QueryString(query);
+            headers?.Invoke(context.Request.Headers);
+            var body = new MemoryStream();
+            context.Response.Body = body;
+            await new GetMe().RunAsync(context.Request);
+            return (context.Response.StatusCode, Encoding.UTF8.GetString(body.ToArray()));
+        }
+
+        Assert.Equal(401, (await Me(null)).Status);
+        var (status, body) = await Me(AsAdvertiser);
+        Assert.Equal(200, status);
+        var json = JsonDocument.Parse(body).RootElement;
+        Assert.Equal("adv-1", json.GetProperty("advertiserId").GetString());
+        Assert.Equal(JsonValueKind.Null, json.GetProperty("timeZone").ValueKind);
+        var (unknown, problem) = await Me(AsAdvertiser, "?limt=3");
+        Assert.Equal(400, unknown);
+        Assert.Contains("limt", problem, StringComparison.Ordinal);
+        Assert.Empty(_adx.Requests);
+    }
 }

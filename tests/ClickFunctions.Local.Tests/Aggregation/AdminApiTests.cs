@@ -20,6 +20,7 @@ public sealed class AdminApiTests : IDisposable
     {
         ["Admin__ApiKey"] = AdminKey,
         ["Advertisers__adv-conf__ApiKey"] = ConfiguredKey,
+        ["Advertisers__adv-conf__TimeZone"] = "Asia/Kolkata",
     };
 
     private static HttpRequestMessage Request(HttpMethod method, string path, string? bearer, object? body = null)
@@ -98,6 +99,43 @@ public sealed class AdminApiTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, await QueryAsync(client, "adv-new", key, ct));
         Assert.Equal(HttpStatusCode.NotFound, await QueryAsync(client, "adv-conf", key, ct));
         Assert.Equal(HttpStatusCode.OK, await QueryAsync(client, "adv-conf", ConfiguredKey, ct));
+
+        // GET /api/me: who a key is, with the name and zone the admin API was given (a configured zone for a configured advertiser).
+        using (var me = await client.SendAsync(Request(HttpMethod.Get, "/api/me", key), ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, me.StatusCode);
+            using var profile = JsonDocument.Parse(await me.Content.ReadAsStringAsync(ct));
+            Assert.Equal("adv-new", profile.RootElement.GetProperty("advertiserId").GetString());
+            Assert.Equal("New GmbH", profile.RootElement.GetProperty("name").GetString());
+            Assert.Equal("Europe/Berlin", profile.RootElement.GetProperty("timeZone").GetString());
+        }
+        using (var me = await client.SendAsync(Request(HttpMethod.Get, "/api/me", ConfiguredKey), ct))
+        {
+            using var profile = JsonDocument.Parse(await me.Content.ReadAsStringAsync(ct));
+            Assert.Equal("adv-conf", profile.RootElement.GetProperty("advertiserId").GetString());
+            Assert.Equal(JsonValueKind.Null, profile.RootElement.GetProperty("name").ValueKind);
+            Assert.Equal("Asia/Kolkata", profile.RootElement.GetProperty("timeZone").GetString());
+        }
+        // The configured zone is what the advertiser's queries use when they name none.
+        using (var breakdown = await client.SendAsync(Request(HttpMethod.Get, AdsPath("adv-conf").Replace("/ads?", "/breakdown?by=country&", StringComparison.Ordinal), ConfiguredKey), ct))
+        {
+            string text = await breakdown.Content.ReadAsStringAsync(ct);
+            Assert.True(breakdown.StatusCode == HttpStatusCode.OK, text);
+            Assert.Equal("Asia/Kolkata", JsonDocument.Parse(text).RootElement.GetProperty("timeZone").GetString());
+        }
+        using (var csv = await client.SendAsync(Request(HttpMethod.Get, "/api/me?format=csv", key), ct))
+        {
+            Assert.Equal("advertiserId,name,timeZone\r\nadv-new,New GmbH,Europe/Berlin\r\n", await csv.Content.ReadAsStringAsync(ct));
+        }
+        using (var anonymousMe = await client.SendAsync(Request(HttpMethod.Get, "/api/me", null), ct))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, anonymousMe.StatusCode);
+        }
+        using (var unknownParameter = await client.SendAsync(Request(HttpMethod.Get, "/api/me?limt=3", key), ct))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, unknownParameter.StatusCode);
+            Assert.Contains("limt", await unknownParameter.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+        }
 
         // Listed with id and prefix, never the key; the data directory holds only its hash.
         string listing = await (await client.SendAsync(Request(HttpMethod.Get, "/api/admin/advertisers/adv-new/keys", AdminKey), ct)).Content.ReadAsStringAsync(ct);

@@ -27,7 +27,7 @@ public sealed class OpenApiDocumentTests
             string[] expected =
             [
                 "/c", "/healthz", "/metrics",
-                "/api/ads/{adId}/clicks", "/api/advertisers/{advertiserId}/ads",
+                "/api/ads/{adId}/clicks", "/api/advertisers/{advertiserId}/ads", "/api/me",
             ];
             foreach (var path in expected)
             {
