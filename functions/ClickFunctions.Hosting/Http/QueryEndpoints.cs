@@ -145,7 +145,7 @@ public static partial class QueryEndpoints
     public static async Task<Results<Ok<AdClicks>, ProblemHttpResult>> GetAdClicksAsync([AsParameters] AdClicksRequest request)
     {
         string advertiserId = request.Caller.AdvertiserId;
-        if (!QueryParameters.TryAdClicks(advertiserId, request.AdId, request.From, request.To, request.Granularity, request.Tz, ConfiguredZone(request.Context, advertiserId), out var query, out var problem))
+        if (!QueryParameters.TryAdClicks(advertiserId, request.AdId, request.From, request.To, request.Granularity, request.Tz, await DefaultZoneAsync(request.Context, advertiserId, request.Tz, request.CancellationToken).ConfigureAwait(false), out var query, out var problem))
         {
             return BadRequest(problem);
         }
@@ -205,7 +205,7 @@ public static partial class QueryEndpoints
     {
         ArgumentNullException.ThrowIfNull(request);
         string advertiserId = request.Caller.AdvertiserId;
-        if (!QueryParameters.TryBreakdown(advertiserId, request.AdId, request.By, request.From, request.To, request.Tz, request.Limit, ConfiguredZone(request.Context, advertiserId), out var query, out var problem))
+        if (!QueryParameters.TryBreakdown(advertiserId, request.AdId, request.By, request.From, request.To, request.Tz, request.Limit, await DefaultZoneAsync(request.Context, advertiserId, request.Tz, request.CancellationToken).ConfigureAwait(false), out var query, out var problem))
         {
             return BadRequest(problem);
         }
@@ -220,7 +220,7 @@ public static partial class QueryEndpoints
         {
             return NotFound();
         }
-        if (!QueryParameters.TryBreakdown(caller, null, request.By, request.From, request.To, request.Tz, request.Limit, ConfiguredZone(request.Context, caller), out var query, out var problem))
+        if (!QueryParameters.TryBreakdown(caller, null, request.By, request.From, request.To, request.Tz, request.Limit, await DefaultZoneAsync(request.Context, caller, request.Tz, request.CancellationToken).ConfigureAwait(false), out var query, out var problem))
         {
             return BadRequest(problem);
         }
@@ -257,6 +257,28 @@ public static partial class QueryEndpoints
 
     private static ProblemHttpResult NotAvailable(string detail) =>
         TypedResults.Problem(detail: detail, statusCode: StatusCodes.Status501NotImplemented, title: "Not available");
+
+    /// <summary>
+    /// The zone of a query that names none: the advertiser's configured zone (<c>Advertisers:&lt;id&gt;:TimeZone</c>),
+    /// else the one the admin API stored with its account, else null (UTC). The account is read only when the
+    /// request has no <c>tz</c>, the advertiser is not configured, and an account store is registered.
+    /// </summary>
+    private static async ValueTask<string?> DefaultZoneAsync(HttpContext context, string advertiserId, string? tz, CancellationToken cancellationToken)
+    {
+        if (!string.IsNullOrEmpty(tz))
+        {
+            return null;
+        }
+        // A configured advertiser has no account (the admin API refuses its id): its configuration is the answer.
+        var options = context.RequestServices.GetService<Microsoft.Extensions.Options.IOptions<Options.AdvertisersOptions>>()?.Value;
+        if (options is not null && options.Advertisers.ContainsKey(advertiserId))
+        {
+            return ConfiguredZone(context, advertiserId);
+        }
+        var accounts = context.RequestServices.GetService<Accounts.IAccountStore>();
+        var account = accounts is null ? null : await accounts.FindAdvertiserAsync(advertiserId, cancellationToken).ConfigureAwait(false);
+        return string.IsNullOrEmpty(account?.TimeZone) ? null : account.TimeZone;
+    }
 
     /// <summary>The advertiser's configured time zone (<c>Advertisers:&lt;id&gt;:TimeZone</c>), or null (UTC).</summary>
     private static string? ConfiguredZone(HttpContext context, string advertiserId)

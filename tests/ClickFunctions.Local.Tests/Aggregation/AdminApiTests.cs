@@ -123,6 +123,14 @@ public sealed class AdminApiTests : IDisposable
             Assert.True(breakdown.StatusCode == HttpStatusCode.OK, text);
             Assert.Equal("Asia/Kolkata", JsonDocument.Parse(text).RootElement.GetProperty("timeZone").GetString());
         }
+        // The zone the admin API stored is the default of an advertiser configured without one, and tz= still wins.
+        foreach (var (query, zone) in new[] { ("", "Europe/Berlin"), ("&tz=Asia/Tokyo", "Asia/Tokyo") })
+        {
+            using var breakdown = await client.SendAsync(Request(HttpMethod.Get, AdsPath("adv-new").Replace("/ads?", "/breakdown?by=country&", StringComparison.Ordinal) + query, key), ct);
+            string text = await breakdown.Content.ReadAsStringAsync(ct);
+            Assert.True(breakdown.StatusCode == HttpStatusCode.OK, text);
+            Assert.Equal(zone, JsonDocument.Parse(text).RootElement.GetProperty("timeZone").GetString());
+        }
         using (var csv = await client.SendAsync(Request(HttpMethod.Get, "/api/me?format=csv", key), ct))
         {
             Assert.Equal("advertiserId,name,timeZone\r\nadv-new,New GmbH,Europe/Berlin\r\n", await csv.Content.ReadAsStringAsync(ct));
