@@ -136,19 +136,29 @@ internal static class StoreQueries
     {
         var pieces = DimensionPieces(query);
         using var command = connection.CreateCommand();
-        var sql = new StringBuilder("SELECT v.value, sum(r.clicks)::BIGINT, sum(r.invalid_clicks)::BIGINT FROM (");
+        // One ad: the reads are materialized before the dimension join, so that each keeps the filter chosen for it.
+        // DuckDB answers `page = X` from the ART index only when that equality is the scan's sole filter; a bucket
+        // range or the join's dynamic filter in the same scan turns it into a sequential scan of the rollup. The
+        // day rows are read by page alone (the index: a page holds at most 1,024 days of the ad). The quarter rows
+        // at the range's edges (less than a day each) are read by page and bucket range: a scan that the
+        // bucket's zone maps cut to the few row groups written in those hours, because rows are appended in time
+        // order, where a busy ad's page of 1,024 quarters would be thousands of scattered row fetches (measured on
+        // the 100,000-ad store, docs/benchmarks.md). The advertiser's breakdown reads a bucket range of every ad,
+        // so it stays one pushed-down scan.
+        var sql = new StringBuilder(ad is null ? "SELECT v.value, sum(r.clicks)::BIGINT, sum(r.invalid_clicks)::BIGINT FROM (" : "WITH r AS MATERIALIZED (");
         int part = 0;
         foreach (var (table, first, end) in pieces.Where(p => p.First < p.End))
         {
             string b = part.ToString(CultureInfo.InvariantCulture);
             if (ad is { } adId)
             {
-                // One ad: equality lookups on its pages, then the bucket range.
+                // One ad: its pages (day rows by the index alone, quarter rows with their bucket range, see above).
                 for (long page = first / AdKey.PageBuckets; page <= (end - 1) / AdKey.PageBuckets; page++)
                 {
                     string p = b + "_" + page.ToString(CultureInfo.InvariantCulture);
                     sql.Append(part++ == 0 ? "" : " UNION ALL ")
-                        .Append(CultureInfo.InvariantCulture, $"SELECT value, bucket, clicks, invalid_clicks, {first} AS lo, {end} AS hi FROM {table} WHERE page = $p{p}");
+                        .Append(CultureInfo.InvariantCulture, $"SELECT value, bucket, clicks, invalid_clicks, {first} AS lo, {end} AS hi FROM {table} WHERE page = $p{p}")
+                        .Append(table == "dims_quarter" ? string.Create(CultureInfo.InvariantCulture, $" AND bucket >= {first} AND bucket < {end}") : "");
                     command.Parameters.Add(new DuckDBParameter("p" + p, AdKey.PageKey(adId, page)));
                 }
             }
@@ -162,7 +172,8 @@ internal static class StoreQueries
         {
             return [];
         }
-        sql.Append(") r JOIN dim_values v ON v.id = r.value WHERE v.dim = $dim AND r.bucket >= r.lo AND r.bucket < r.hi GROUP BY v.value");
+        sql.Append(ad is null ? ") r" : ") SELECT v.value, sum(r.clicks)::BIGINT, sum(r.invalid_clicks)::BIGINT FROM r")
+            .Append(" JOIN dim_values v ON v.id = r.value WHERE v.dim = $dim AND r.bucket >= r.lo AND r.bucket < r.hi GROUP BY v.value");
         command.CommandText = sql.ToString();
         command.Parameters.Add(new DuckDBParameter("dim", (sbyte)dimension));
         if (ad is null)

@@ -154,5 +154,38 @@ public sealed class LocalTimeQueryTests : IDisposable
         Assert.Null(await store.GetBreakdownAsync(query with { AdId = "ad-unknown" }, ct));
     }
 
+    [Theory]
+    // Quarter-hour pages hold 1,024 quarters (10 days 16 h): these ranges cross page boundaries of both rollups,
+    // start and end off whole days (edge quarters), and one lies inside a single day.
+    [InlineData("2026-10-02T05:15:00Z", "2026-10-27T19:45:00Z")]
+    [InlineData("2026-10-10T23:45:00Z", "2026-10-11T00:15:00Z")]
+    [InlineData("2026-10-01T00:00:00Z", "2026-11-01T00:00:00Z")]
+    public async Task One_ads_breakdown_over_page_boundaries_counts_exactly_its_own_clicks_in_the_range(string from, string to)
+    {
+        var start = new DateTimeOffset(2026, 9, 28, 0, 0, 0, TimeSpan.Zero);
+        var (buckets, _) = Clicks(start, start.AddDays(36));
+        // A second ad of the same advertiser, clicked in the same minutes from other countries: its rows sit on
+        // other pages of the same tables and must not leak into ad-1's answer.
+        foreach (var (key, _) in buckets.ToList())
+        {
+            var other = new BucketCounts();
+            other.Add(ClickReason.Valid);
+            other.AddDimension(ClickDimension.Country, "FR", 1, 0);
+            buckets.Add(key with { AdId = "ad-2" }, other);
+        }
+        using var store = Open();
+        store.Commit(new StoreBatch(buckets, [], [], new Dictionary<int, long> { [0] = 1 }));
+        Assert.True(QueryParameters.TryBreakdown("adv-1", "ad-1", "country", from, to, null, "100", null, out var query, out var problem), problem);
+
+        var answer = (await store.GetBreakdownAsync(query, TestContext.Current.CancellationToken))!;
+
+        var expected = buckets.Where(b => b.Key.AdId == "ad-1" && b.Key.Minute >= query.Range.From && b.Key.Minute < query.Range.To)
+            .SelectMany(b => b.Value.Dimensions!).GroupBy(d => d.Key.Value)
+            .Select(g => new BreakdownRow(g.Key, g.Sum(d => d.Value.Clicks), g.Sum(d => d.Value.InvalidClicks))).ToList();
+        expected.Sort(Breakdown.Order);
+        Assert.NotEmpty(expected);
+        Assert.Equal(expected, answer.Rows);
+    }
+
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 }
