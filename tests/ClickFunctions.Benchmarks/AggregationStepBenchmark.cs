@@ -17,6 +17,9 @@ public class AggregationStepBenchmark
     private const int Events = 200_000;
     private RawEvent[][] _batches = [];
 
+    /// <summary>The events of the current parameters, in steps of <see cref="BatchSize"/> (for `step-phases`).</summary>
+    internal RawEvent[][] Batches => _batches;
+
     /// <summary>Events per step; the embedded consumer takes up to 20,000.</summary>
     [Params(1_000, 20_000)]
     public int BatchSize { get; set; }

@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using ClickFunctions.Aggregation;
+using ClickFunctions.Clicks;
+using ClickFunctions.Embedded.Store;
+using ClickFunctions.Ports;
+
+namespace ClickFunctions.Benchmarks;
+
+/// <summary>
+/// `step-phases [rounds]`: where the aggregation step's time and allocation per event go, phase by phase, on the
+/// events of <see cref="AggregationStepBenchmark"/> (each row of its table). The phases are the step's own, taken
+/// apart through the public types: decode (with a per-batch <see cref="Utf8StringPool"/>, as the step did until
+/// decision 097), the in-batch repeat check, the claims (the benchmark's fresh <see cref="InMemoryClaimStore"/>
+/// and the embedded host's <see cref="EmbeddedClaimStore"/> in its steady state, claims committed after every batch
+/// as the consumer does), and the counting into buckets; then the whole step as it is now. Times are the median of
+/// the rounds; allocation is <see cref="GC.GetAllocatedBytesForCurrentThread"/> around each phase. A profile, not a
+/// benchmark: BenchmarkDotNet's AggregationStep run stays the measurement.
+/// </summary>
+public static class StepPhases
+{
+    public static int Run(string[] args)
+    {
+        int rounds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 5;
+        Console.WriteLine($"step-phases, {rounds} rounds; load average at start: {LoadAverage()}");
+        foreach (int batch in (int[])[1_000, 20_000])
+        {
+            foreach (int ads in (int[])[1_000, 100_000])
+            {
+                foreach (bool dims in (bool[])[false, true])
+                {
+                    var b = new AggregationStepBenchmark { BatchSize = batch, DistinctAds = ads, WithDimensions = dims };
+                    b.Setup();
+                    Profile($"BatchSize={batch} DistinctAds={ads} WithDimensions={dims}", b, rounds);
+                }
+            }
+        }
+        Console.WriteLine($"load average at end: {LoadAverage()}");
+        return 0;
+    }
+
+    private static void Profile(string name, AggregationStepBenchmark b, int rounds)
+    {
+        var batches = b.Batches;
+        int events = batches.Sum(x => x.Length);
+        var phases = new Dictionary<string, (List<double> Ns, List<double> Bytes)>();
+        void Record(string phase, long ticks, long bytes)
+        {
+            if (!phases.TryGetValue(phase, out var lists))
+            {
+                phases[phase] = lists = ([], []);
+            }
+            lists.Ns.Add(ticks * (1e9 / Stopwatch.Frequency) / events);
+            lists.Bytes.Add((double)bytes / events);
+        }
+        var embedded = new EmbeddedClaimStore(TimeSpan.FromHours(24));
+        for (int r = 0; r <= rounds; r++) // round 0 warms up (JIT, the embedded store's capacity)
+        {
+            var decodedBatches = new ClickEvent[batches.Length][];
+            var requestBatches = new ClaimRequest[batches.Length][];
+            var measure = Measure.Start();
+            for (int k = 0; k < batches.Length; k++)
+            {
+                var strings = new Utf8StringPool();
+                var decoded = new ClickEvent[batches[k].Length];
+                for (int i = 0; i < decoded.Length; i++)
+                {
+                    decoded[i] = ClickWireFormat.Decode(batches[k][i].Body.Span, strings);
+                }
+                decodedBatches[k] = decoded;
+            }
+            var decode = measure.Stop();
+            measure = Measure.Start();
+            for (int k = 0; k < batches.Length; k++)
+            {
+                var first = new Dictionary<ClickId, int>(batches[k].Length);
+                var requests = new List<ClaimRequest>(batches[k].Length);
+                foreach (var (raw, click) in batches[k].Zip(decodedBatches[k]))
+                {
+                    if (click.IsValid && first.TryAdd(click.ClickId, requests.Count))
+                    {
+                        requests.Add(new ClaimRequest(click.ClickId, click.Timestamp, raw.Partition, raw.SequenceNumber));
+                    }
+                }
+                requestBatches[k] = [.. requests];
+            }
+            var repeats = measure.Stop();
+            var fresh = new InMemoryClaimStore(TimeSpan.FromHours(24));
+            measure = Measure.Start();
+            foreach (var requests in requestBatches)
+            {
+                fresh.ClaimAsync(requests, new ClaimOutcome[requests.Length], CancellationToken.None).AsTask().GetAwaiter().GetResult();
+            }
+            var claimsFresh = measure.Stop();
+            embedded.Purge(DateTimeOffset.MaxValue); // keeps the dictionary's capacity, as a host's day of claims does
+            measure = Measure.Start();
+            foreach (var requests in requestBatches)
+            {
+                embedded.ClaimAsync(requests, new ClaimOutcome[requests.Length], CancellationToken.None).AsTask().GetAwaiter().GetResult();
+                embedded.CommitPending();
+            }
+            var claimsEmbedded = measure.Stop();
+            measure = Measure.Start();
+            foreach (var decoded in decodedBatches)
+            {
+                var buckets = new Dictionary<BucketKey, BucketCounts>();
+                foreach (var click in decoded)
+                {
+                    ref var counts = ref CollectionsMarshal.GetValueRefOrAddDefault(buckets, new BucketKey(click.AdvertiserId, click.CampaignId, click.AdId, click.Minute), out _);
+                    counts ??= new BucketCounts();
+                    counts.Add(click.Reason, click);
+                }
+            }
+            var bucketing = measure.Stop();
+            embedded.Purge(DateTimeOffset.MaxValue);
+            var step = new AggregationStep(embedded);
+            measure = Measure.Start();
+            foreach (var batch in batches)
+            {
+                step.AggregateAsync(batch, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+                embedded.CommitPending();
+            }
+            var whole = measure.Stop();
+            if (r == 0)
+            {
+                continue;
+            }
+            Record("decode", decode.Ticks, decode.Bytes);
+            Record("repeats in batch", repeats.Ticks, repeats.Bytes);
+            Record("claims, fresh InMemoryClaimStore", claimsFresh.Ticks, claimsFresh.Bytes);
+            Record("claims, steady EmbeddedClaimStore", claimsEmbedded.Ticks, claimsEmbedded.Bytes);
+            Record("buckets and dimensions", bucketing.Ticks, bucketing.Bytes);
+            Record("whole step (EmbeddedClaimStore)", whole.Ticks, whole.Bytes);
+        }
+        Console.WriteLine(name);
+        foreach (var (phase, (ns, bytes)) in phases)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {phase,-36} {Median(ns),8:F0} ns/event {Median(bytes),8:F0} B/event"));
+        }
+    }
+
+    private readonly record struct Measure(long StartTicks, long StartBytes)
+    {
+        public static Measure Start() => new(Stopwatch.GetTimestamp(), GC.GetAllocatedBytesForCurrentThread());
+
+        public (long Ticks, long Bytes) Stop() => (Stopwatch.GetTimestamp() - StartTicks, GC.GetAllocatedBytesForCurrentThread() - StartBytes);
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
+    private static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
+}
