@@ -11,10 +11,12 @@ namespace ClickFunctions.Benchmarks;
 /// <summary>
 /// `step-phases [rounds]`: where the aggregation step's time and allocation per event go, phase by phase, on the
 /// events of <see cref="AggregationStepBenchmark"/> (each row of its table). The phases are the step's own, taken
-/// apart through the public types: decode (with a per-batch <see cref="Utf8StringPool"/>, as the step did until
-/// decision 097), the in-batch repeat check, the claims (the benchmark's fresh <see cref="InMemoryClaimStore"/>
-/// and the embedded host's <see cref="EmbeddedClaimStore"/> in its steady state, claims committed after every batch
-/// as the consumer does), and the counting into buckets; then the whole step as it is now. Times are the median of
+/// apart: decode and counting into buckets as the step did before decision 097 (a <see cref="ClickEvent"/> per event,
+/// a <see cref="Utf8StringPool"/> per batch, a dictionary per bucket) and as it does now (in place, the step's pool,
+/// <see cref="DimensionCountCollection"/>), the in-batch repeat check, the claims (a fresh
+/// <see cref="InMemoryClaimStore"/> as the benchmark had until decision 097, and the embedded host's
+/// <see cref="EmbeddedClaimStore"/> in its steady state, claims committed after every batch as the consumer does);
+/// then the whole step as it is now. Times are the median of
 /// the rounds; allocation is <see cref="GC.GetAllocatedBytesForCurrentThread"/> around each phase. A profile, not a
 /// benchmark: BenchmarkDotNet's AggregationStep run stays the measurement.
 /// </summary>
@@ -55,10 +57,11 @@ public static class StepPhases
             lists.Bytes.Add((double)bytes / events);
         }
         var embedded = new EmbeddedClaimStore(TimeSpan.FromHours(24));
+        var pool = new Utf8StringPool(); // the step's: kept across batches
+        var first = new Dictionary<ClickId, int>();
         for (int r = 0; r <= rounds; r++) // round 0 warms up (JIT, the embedded store's capacity)
         {
-            var decodedBatches = new ClickEvent[batches.Length][];
-            var requestBatches = new ClaimRequest[batches.Length][];
+            var oldDecoded = new ClickEvent[batches.Length][];
             var measure = Measure.Start();
             for (int k = 0; k < batches.Length; k++)
             {
@@ -68,36 +71,71 @@ public static class StepPhases
                 {
                     decoded[i] = ClickWireFormat.Decode(batches[k][i].Body.Span, strings);
                 }
-                decodedBatches[k] = decoded;
+                oldDecoded[k] = decoded;
             }
-            var decode = measure.Stop();
+            var decodeBefore = measure.Stop();
+            measure = Measure.Start();
+            foreach (var decoded in oldDecoded)
+            {
+                var buckets = new Dictionary<BucketKey, Baseline.BaselineBucketCounts>();
+                foreach (var click in decoded)
+                {
+                    ref var counts = ref CollectionsMarshal.GetValueRefOrAddDefault(buckets, new BucketKey(click.AdvertiserId, click.CampaignId, click.AdId, click.Minute), out _);
+                    counts ??= new Baseline.BaselineBucketCounts();
+                    counts.Add(click.Reason, click);
+                }
+            }
+            var bucketsBefore = measure.Stop();
+            oldDecoded = null;
+            var decodedBatches = new DecodedClick[batches.Length][];
             measure = Measure.Start();
             for (int k = 0; k < batches.Length; k++)
             {
-                var first = new Dictionary<ClickId, int>(batches[k].Length);
-                var requests = new List<ClaimRequest>(batches[k].Length);
-                foreach (var (raw, click) in batches[k].Zip(decodedBatches[k]))
+                var decoded = new DecodedClick[batches[k].Length];
+                for (int i = 0; i < decoded.Length; i++)
                 {
-                    if (click.IsValid && first.TryAdd(click.ClickId, requests.Count))
+                    ClickWireFormat.Decode(batches[k][i].Body.Span, pool, out decoded[i], withIp: false);
+                }
+                decodedBatches[k] = decoded;
+            }
+            var decode = measure.Stop();
+            var requestBatches = new ClaimRequest[batches.Length][];
+            for (int k = 0; k < batches.Length; k++)
+            {
+                requestBatches[k] = new ClaimRequest[batches[k].Length];
+            }
+            var claimCounts = new int[batches.Length];
+            measure = Measure.Start();
+            for (int k = 0; k < batches.Length; k++)
+            {
+                first.EnsureCapacity(batches[k].Length);
+                var requests = requestBatches[k];
+                int n = 0;
+                for (int i = 0; i < batches[k].Length; i++)
+                {
+                    ref readonly var click = ref decodedBatches[k][i];
+                    if (click.IsValid && first.TryAdd(click.ClickId, n))
                     {
-                        requests.Add(new ClaimRequest(click.ClickId, click.Timestamp, raw.Partition, raw.SequenceNumber));
+                        requests[n++] = new ClaimRequest(click.ClickId, click.Timestamp, batches[k][i].Partition, batches[k][i].SequenceNumber);
                     }
                 }
-                requestBatches[k] = [.. requests];
+                claimCounts[k] = n;
+                first.Clear();
             }
             var repeats = measure.Stop();
+            var outcomes = new ClaimOutcome[batches.Max(x => x.Length)];
             var fresh = new InMemoryClaimStore(TimeSpan.FromHours(24));
             measure = Measure.Start();
-            foreach (var requests in requestBatches)
+            for (int k = 0; k < batches.Length; k++)
             {
-                fresh.ClaimAsync(requests, new ClaimOutcome[requests.Length], CancellationToken.None).AsTask().GetAwaiter().GetResult();
+                fresh.ClaimAsync(requestBatches[k].AsMemory(0, claimCounts[k]), outcomes, CancellationToken.None).AsTask().GetAwaiter().GetResult();
             }
             var claimsFresh = measure.Stop();
             embedded.Purge(DateTimeOffset.MaxValue); // keeps the dictionary's capacity, as a host's day of claims does
             measure = Measure.Start();
-            foreach (var requests in requestBatches)
+            for (int k = 0; k < batches.Length; k++)
             {
-                embedded.ClaimAsync(requests, new ClaimOutcome[requests.Length], CancellationToken.None).AsTask().GetAwaiter().GetResult();
+                embedded.ClaimAsync(requestBatches[k].AsMemory(0, claimCounts[k]), outcomes, CancellationToken.None).AsTask().GetAwaiter().GetResult();
                 embedded.CommitPending();
             }
             var claimsEmbedded = measure.Stop();
@@ -105,14 +143,15 @@ public static class StepPhases
             foreach (var decoded in decodedBatches)
             {
                 var buckets = new Dictionary<BucketKey, BucketCounts>();
-                foreach (var click in decoded)
+                foreach (ref readonly var click in decoded.AsSpan())
                 {
-                    ref var counts = ref CollectionsMarshal.GetValueRefOrAddDefault(buckets, new BucketKey(click.AdvertiserId, click.CampaignId, click.AdId, click.Minute), out _);
-                    counts ??= new BucketCounts();
-                    counts.Add(click.Reason, click);
+                    ref var bucket = ref CollectionsMarshal.GetValueRefOrAddDefault(buckets, new BucketKey(click.AdvertiserId, click.CampaignId, click.AdId, click.Minute), out _);
+                    bucket ??= new BucketCounts();
+                    bucket.Add(click.Reason, in click);
                 }
             }
             var bucketing = measure.Stop();
+            decodedBatches = null;
             embedded.Purge(DateTimeOffset.MaxValue);
             var step = new AggregationStep(embedded);
             measure = Measure.Start();
@@ -126,17 +165,19 @@ public static class StepPhases
             {
                 continue;
             }
-            Record("decode", decode.Ticks, decode.Bytes);
-            Record("repeats in batch", repeats.Ticks, repeats.Bytes);
+            Record("before: decode (ClickEvent, pool per batch)", decodeBefore.Ticks, decodeBefore.Bytes);
+            Record("before: buckets (dictionary per bucket)", bucketsBefore.Ticks, bucketsBefore.Bytes);
+            Record("decode (DecodedClick, step's pool)", decode.Ticks, decode.Bytes);
+            Record("repeats in batch (reused dictionary)", repeats.Ticks, repeats.Bytes);
             Record("claims, fresh InMemoryClaimStore", claimsFresh.Ticks, claimsFresh.Bytes);
             Record("claims, steady EmbeddedClaimStore", claimsEmbedded.Ticks, claimsEmbedded.Bytes);
-            Record("buckets and dimensions", bucketing.Ticks, bucketing.Bytes);
-            Record("whole step (EmbeddedClaimStore)", whole.Ticks, whole.Bytes);
+            Record("buckets (DimensionCountCollection)", bucketing.Ticks, bucketing.Bytes);
+            Record("whole step (steady EmbeddedClaimStore)", whole.Ticks, whole.Bytes);
         }
         Console.WriteLine(name);
         foreach (var (phase, (ns, bytes)) in phases)
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {phase,-36} {Median(ns),8:F0} ns/event {Median(bytes),8:F0} B/event"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {phase,-44} {Median(ns),8:F0} ns/event {Median(bytes),8:F0} B/event"));
         }
     }
 

@@ -47,7 +47,7 @@ public sealed class AggregationStep(IClaimStore claims, FloodRule? flood = null)
                 claimOf[i] = -1;
                 try
                 {
-                    ClickWireFormat.Decode(raw.Body.Span, scratch.Strings, out click);
+                    ClickWireFormat.Decode(raw.Body.Span, scratch.Strings, out click, withIp: false);
                 }
                 catch (FormatException e)
                 {

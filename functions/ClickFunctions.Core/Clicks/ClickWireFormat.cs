@@ -102,15 +102,17 @@ public static class ClickWireFormat
     /// <summary>Decodes, taking repeated strings from <paramref name="strings"/> (a pool of the aggregation step's).</summary>
     public static ClickEvent Decode(ReadOnlySpan<byte> source, Utf8StringPool? strings)
     {
-        bool hasDimensions = Decode(source, strings, out var click);
+        bool hasDimensions = Decode(source, strings, out var click, withIp: true);
         return click.ToClickEvent(hasDimensions);
     }
 
     /// <summary>
     /// Decodes into <paramref name="click"/> without allocating an event (the aggregation step, decision 097); true
     /// when the event carried dimensions (version 2), else its dimension fields are <see cref="ClickDimensions.Unknown"/>'s.
+    /// Without <paramref name="withIp"/> the truncated IP is checked like every string but not made into one (it stays
+    /// null): the step counts nothing by it, and one distinct value per network would only churn the string pool.
     /// </summary>
-    internal static bool Decode(ReadOnlySpan<byte> source, Utf8StringPool? strings, out DecodedClick click)
+    internal static bool Decode(ReadOnlySpan<byte> source, Utf8StringPool? strings, out DecodedClick click, bool withIp)
     {
         if (source.Length < FixedSize)
         {
@@ -140,7 +142,7 @@ public static class ClickWireFormat
         click.AdvertiserId = ReadString(source, ref offset, strings);
         click.CampaignId = ReadString(source, ref offset, strings);
         click.ReferrerHost = ReadString(source, ref offset, strings);
-        click.TruncatedIp = ReadString(source, ref offset, strings);
+        click.TruncatedIp = ReadString(source, ref offset, strings, withIp);
         if (version == Version2)
         {
             if (source.Length - offset < DimensionBytes)
@@ -241,7 +243,9 @@ public static class ClickWireFormat
         return i;
     }
 
-    private static string ReadString(ReadOnlySpan<byte> source, ref int offset, Utf8StringPool? strings)
+    private static string ReadString(ReadOnlySpan<byte> source, ref int offset, Utf8StringPool? strings) => ReadString(source, ref offset, strings, true)!;
+
+    private static string? ReadString(ReadOnlySpan<byte> source, ref int offset, Utf8StringPool? strings, bool materialize)
     {
         uint length = 0;
         int shift = 0;
@@ -264,7 +268,7 @@ public static class ClickWireFormat
             throw new FormatException($"String of {length} bytes does not fit in the click event.");
         }
         var bytes = source.Slice(offset, (int)length);
-        string value = strings is null ? Encoding.UTF8.GetString(bytes) : strings.Get(bytes);
+        string? value = !materialize ? null : strings is null ? Encoding.UTF8.GetString(bytes) : strings.Get(bytes);
         offset += (int)length;
         return value;
     }

@@ -15,7 +15,8 @@ internal struct DecodedClick
     public string AdvertiserId;
     public string CampaignId;
     public string ReferrerHost;
-    public string TruncatedIp;
+    /// <summary>Null when decoded for the step (it counts nothing by it).</summary>
+    public string? TruncatedIp;
     public string Country;
     public string Device;
     public string Os;
@@ -56,7 +57,7 @@ internal struct DecodedClick
     }
 
     public readonly ClickEvent ToClickEvent(bool hasDimensions) =>
-        new(ClickId, Timestamp, AdId, AdvertiserId, CampaignId, Reason, ReferrerHost, TruncatedIp, Fingerprint)
+        new(ClickId, Timestamp, AdId, AdvertiserId, CampaignId, Reason, ReferrerHost, TruncatedIp ?? throw new InvalidOperationException("Decoded without the IP."), Fingerprint)
         {
             Dimensions = hasDimensions ? new ClickDimensions(Country, Device, Os, Browser, Publisher, Placement, Creative, SubId) : ClickDimensions.Unknown,
         };
