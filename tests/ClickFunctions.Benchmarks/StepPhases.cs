@@ -25,7 +25,7 @@ public static class StepPhases
     public static int Run(string[] args)
     {
         int rounds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 5;
-        Console.WriteLine($"step-phases, {rounds} rounds; load average at start: {LoadAverage()}");
+        Console.WriteLine($"step-phases, {rounds} rounds; load average at start: {Interleaved.LoadAverage()}");
         foreach (int batch in (int[])[1_000, 20_000])
         {
             foreach (int ads in (int[])[1_000, 100_000])
@@ -38,7 +38,7 @@ public static class StepPhases
                 }
             }
         }
-        Console.WriteLine($"load average at end: {LoadAverage()}");
+        Console.WriteLine($"load average at end: {Interleaved.LoadAverage()}");
         return 0;
     }
 
@@ -177,7 +177,7 @@ public static class StepPhases
         Console.WriteLine(name);
         foreach (var (phase, (ns, bytes)) in phases)
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {phase,-44} {Median(ns),8:F0} ns/event {Median(bytes),8:F0} B/event"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {phase,-44} {Interleaved.Median(ns),8:F0} ns/event {Interleaved.Median(bytes),8:F0} B/event"));
         }
     }
 
@@ -187,12 +187,4 @@ public static class StepPhases
 
         public (long Ticks, long Bytes) Stop() => (Stopwatch.GetTimestamp() - StartTicks, GC.GetAllocatedBytesForCurrentThread() - StartBytes);
     }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
-    }
-
-    private static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
 }
