@@ -25,7 +25,7 @@ public static class Interleaved
                     var b = new AggregationStepBenchmark { BatchSize = batch, DistinctAds = ads, WithDimensions = dims };
                     b.Setup();
                     Compare($"aggregation BatchSize={batch} DistinctAds={ads} WithDimensions={dims}", rounds, 200_000,
-                        () => b.Before().GetAwaiter().GetResult(), () => b.AggregateEvents().GetAwaiter().GetResult(), "events/s");
+                        () => b.Before().GetAwaiter().GetResult(), () => b.AggregateEvents().GetAwaiter().GetResult(), "events/s", b.ResetClaims);
                 }
             }
         }
@@ -47,16 +47,20 @@ public static class Interleaved
         return n;
     }
 
-    private static void Compare<T1, T2>(string name, int rounds, int operations, Func<T1> before, Func<T2> after, string unit)
+    private static void Compare<T1, T2>(string name, int rounds, int operations, Func<T1> before, Func<T2> after, string unit, Action? setup = null)
     {
+        setup?.Invoke();
         before();
+        setup?.Invoke();
         after(); // warm-up (JIT, caches)
         var old = new List<double>();
         var now = new List<double>();
         var ratios = new List<double>();
         for (int r = 0; r < rounds; r++)
         {
+            setup?.Invoke(); // outside the timing, as BenchmarkDotNet's [IterationSetup]
             double o = Time(before) / operations;
+            setup?.Invoke();
             double n = Time(after) / operations;
             old.Add(o);
             now.Add(n);
@@ -74,11 +78,11 @@ public static class Interleaved
         return sw.Elapsed.TotalSeconds;
     }
 
-    private static double Median(List<double> values)
+    internal static double Median(List<double> values)
     {
         var sorted = values.Order().ToList();
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
-    private static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
+    internal static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
 }

@@ -10,6 +10,10 @@ if (args is ["log-size", ..])
 {
     return await LogSize.RunAsync(args[1..]);
 }
+if (args is ["step-phases", ..])
+{
+    return StepPhases.Run(args[1..]);
+}
 if (args is ["interleaved", ..])
 {
     return Interleaved.Run(args[1..]);

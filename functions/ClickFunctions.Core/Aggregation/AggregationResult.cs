@@ -6,9 +6,10 @@ namespace ClickFunctions.Aggregation;
 public sealed record DeadLetter(RawEvent Event, string Reason);
 
 /// <summary>What one aggregation step produced from one batch of raw events.</summary>
-public sealed class AggregationResult
+public sealed class AggregationResult(int bucketCapacity = 0)
 {
-    public Dictionary<BucketKey, BucketCounts> Buckets { get; } = [];
+    /// <summary>The step sizes this from the buckets per event of the batches before (decision 097).</summary>
+    public Dictionary<BucketKey, BucketCounts> Buckets { get; } = new(bucketCapacity);
 
     public List<DeadLetter> DeadLetters { get; } = [];
 

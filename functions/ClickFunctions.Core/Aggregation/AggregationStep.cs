@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using ClickFunctions.Clicks;
 using ClickFunctions.Ports;
@@ -12,40 +13,48 @@ namespace ClickFunctions.Aggregation;
 /// Invalid clicks are counted under their own reason and need no claim. With a <see cref="FloodRule"/>, counted
 /// clicks past the rule's limit for their (ad, fingerprint, flood window) become <c>click_flooding</c>.
 /// </summary>
+/// <remarks>
+/// Decision 097: events decode in place into a pooled array of <see cref="DecodedClick"/> (no event object per
+/// click), strings come from pools the step keeps across batches, the bucket dictionary is sized from the buckets
+/// per event of the batches before, and a bucket's dimension values are one <see cref="DimensionCountCollection"/>. A
+/// singleton that hosts may run on several batches at once: what a batch works in is its own (rented scratch).
+/// </remarks>
 public sealed class AggregationStep(IClaimStore claims, FloodRule? flood = null)
 {
     private readonly FloodRule _flood = flood ?? FloodRule.Off;
+    private readonly ConcurrentBag<Scratch> _scratch = [];
+    private double _bucketsPerEvent;
 
     public async ValueTask<AggregationResult> AggregateAsync(IReadOnlyList<RawEvent> batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        var result = new AggregationResult { Events = batch.Count };
-        var decoded = ArrayPool<ClickEvent>.Shared.Rent(batch.Count);
+        int expected = (int)Math.Min(batch.Count, Math.Ceiling(batch.Count * Volatile.Read(ref _bucketsPerEvent)));
+        var result = new AggregationResult(expected) { Events = batch.Count };
+        var decoded = ArrayPool<DecodedClick>.Shared.Rent(batch.Count);
         var requests = ArrayPool<ClaimRequest>.Shared.Rent(batch.Count);
         var outcomes = ArrayPool<ClaimOutcome>.Shared.Rent(batch.Count);
         var claimOf = ArrayPool<int>.Shared.Rent(batch.Count);
+        var scratch = _scratch.TryTake(out var idle) ? idle : new Scratch();
         try
         {
-            var firstInBatch = new Dictionary<ClickId, int>(batch.Count);
-            var strings = new Utf8StringPool();
+            var firstInBatch = scratch.FirstInBatch;
+            firstInBatch.EnsureCapacity(batch.Count);
             int claimCount = 0;
             for (int i = 0; i < batch.Count; i++)
             {
                 var raw = batch[i];
-                ClickEvent click;
+                ref var click = ref decoded[i];
+                claimOf[i] = -1;
                 try
                 {
-                    click = ClickWireFormat.Decode(raw.Body.Span, strings);
+                    ClickWireFormat.Decode(raw.Body.Span, scratch.Strings, out click, withIp: false);
                 }
                 catch (FormatException e)
                 {
                     result.DeadLetters.Add(new DeadLetter(raw, e.Message));
-                    decoded[i] = null!;
-                    claimOf[i] = -1;
+                    click = default; // AdId null: not decoded
                     continue;
                 }
-                decoded[i] = click;
-                claimOf[i] = -1;
                 if (!click.IsValid)
                 {
                     continue;
@@ -70,8 +79,8 @@ public sealed class AggregationStep(IClaimStore claims, FloodRule? flood = null)
             {
             for (int i = 0; i < batch.Count; i++)
             {
-                var click = decoded[i];
-                if (click is null)
+                ref readonly var click = ref decoded[i];
+                if (click.AdId is null)
                 {
                     continue;
                 }
@@ -99,18 +108,22 @@ public sealed class AggregationStep(IClaimStore claims, FloodRule? flood = null)
             {
                 await MarkFloodingAsync(batch, decoded, counted, reasons, cancellationToken).ConfigureAwait(false);
             }
+            var buckets = result.Buckets;
             for (int i = 0; i < batch.Count; i++)
             {
-                var click = decoded[i];
-                if (click is null)
+                ref readonly var click = ref decoded[i];
+                if (click.AdId is null)
                 {
                     continue;
                 }
-                var reason = reasons[i];
                 var key = new BucketKey(click.AdvertiserId, click.CampaignId, click.AdId, click.Minute);
-                ref var counts = ref CollectionsMarshal.GetValueRefOrAddDefault(result.Buckets, key, out _);
+                ref var counts = ref CollectionsMarshal.GetValueRefOrAddDefault(buckets, key, out _);
                 counts ??= new BucketCounts();
-                counts.Add(reason, click);
+                counts.Add(reasons[i], in click);
+            }
+            if (batch.Count > 0)
+            {
+                Volatile.Write(ref _bucketsPerEvent, (double)buckets.Count / batch.Count);
             }
             }
             finally
@@ -121,8 +134,10 @@ public sealed class AggregationStep(IClaimStore claims, FloodRule? flood = null)
         }
         finally
         {
+            scratch.FirstInBatch.Clear();
+            _scratch.Add(scratch);
             Array.Clear(decoded, 0, batch.Count);
-            ArrayPool<ClickEvent>.Shared.Return(decoded);
+            ArrayPool<DecodedClick>.Shared.Return(decoded);
             ArrayPool<ClaimRequest>.Shared.Return(requests);
             ArrayPool<ClaimOutcome>.Shared.Return(outcomes);
             ArrayPool<int>.Shared.Return(claimOf);
@@ -130,16 +145,28 @@ public sealed class AggregationStep(IClaimStore claims, FloodRule? flood = null)
     }
 
     /// <summary>
+    /// What one batch works in, kept for the step's lifetime and never shared by two batches at once: the string
+    /// pool (bounded, <see cref="Utf8StringPool.MaxStrings"/>) and the in-batch repeat check. There are as many as
+    /// batches ever ran at once (one for the embedded consumer; one per concurrent invocation in the Azure host).
+    /// </summary>
+    private sealed class Scratch
+    {
+        public Utf8StringPool Strings { get; } = new();
+
+        public Dictionary<ClickId, int> FirstInBatch { get; } = [];
+    }
+
+    /// <summary>
     /// Gives each counted click the lowest free flood slot of its (ad, fingerprint, window), in batch order, one slot
     /// per group and round (so the outcome is the sequential one, independent of how events are batched); clicks left
     /// without a slot are <c>click_flooding</c>. A redelivered event finds its own slot again (ClaimedBefore).
     /// </summary>
-    private async ValueTask MarkFloodingAsync(IReadOnlyList<RawEvent> batch, ClickEvent[] decoded, List<int> counted, ClickReason[] reasons, CancellationToken cancellationToken)
+    private async ValueTask MarkFloodingAsync(IReadOnlyList<RawEvent> batch, DecodedClick[] decoded, List<int> counted, ClickReason[] reasons, CancellationToken cancellationToken)
     {
         var groups = new Dictionary<(string Ad, Fingerprint Fingerprint, DateTimeOffset Window), FloodGroup>();
         foreach (int i in counted)
         {
-            var click = decoded[i];
+            ref readonly var click = ref decoded[i];
             var key = (click.AdId, click.Fingerprint, _flood.WindowStart(click.Timestamp));
             if (!groups.TryGetValue(key, out var group))
             {

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using ClickFunctions.Clicks;
 
 namespace ClickFunctions.Aggregation;
@@ -59,35 +58,30 @@ public sealed class BucketCounts
     /// The bucket's clicks by dimension value (valid and invalid), or null when nothing recorded them (a correction
     /// delta, a bucket read back from a store). The embedded store rolls these into its dimension tables.
     /// </summary>
-    public Dictionary<(ClickDimension Dimension, string Value), DimensionCount>? Dimensions { get; private set; }
+    public DimensionCountCollection? Dimensions { get; private set; }
 
     /// <summary>Counts one click under <paramref name="reason"/> and under each of its dimension values.</summary>
     public void Add(ClickReason reason, ClickEvent click)
     {
         ArgumentNullException.ThrowIfNull(click);
+        Add(reason, DecodedClick.From(click));
+    }
+
+    /// <summary>The same for a click the step decoded in place (<see cref="DecodedClick"/>, decision 097).</summary>
+    internal void Add(ClickReason reason, in DecodedClick click)
+    {
         Add(reason);
-        var dimensions = Dimensions ??= new(DimensionCodes.Count);
+        var dimensions = Dimensions ??= new();
         long clicks = reason == ClickReason.Valid ? 1 : 0;
-        // A for loop over the enum's values, not foreach over the IReadOnlyList (an enumerator per click), and
-        // CollectionsMarshal's ref into the entry instead of a lookup then an add (decision 093).
         for (int d = 0; d < DimensionCodes.Count; d++)
         {
             var dimension = (ClickDimension)d;
-            ref var count = ref CollectionsMarshal.GetValueRefOrAddDefault(dimensions, (dimension, DimensionCodes.ValueOf(click, dimension)), out _);
-            count ??= new DimensionCount();
-            count.Clicks += clicks;
-            count.InvalidClicks += 1 - clicks;
+            dimensions.Add(dimension, DimensionCodes.ValueOf(in click, dimension), clicks, 1 - clicks);
         }
     }
 
-    public void AddDimension(ClickDimension dimension, string value, long clicks, long invalidClicks)
-    {
-        Dimensions ??= new(DimensionCodes.Count);
-        ref var count = ref CollectionsMarshal.GetValueRefOrAddDefault(Dimensions, (dimension, value), out _);
-        count ??= new DimensionCount();
-        count.Clicks += clicks;
-        count.InvalidClicks += invalidClicks;
-    }
+    public void AddDimension(ClickDimension dimension, string value, long clicks, long invalidClicks) =>
+        (Dimensions ??= new()).Add(dimension, value, clicks, invalidClicks);
 
     public bool IsZero => Clicks == 0 && Array.TrueForAll(InvalidByReason, n => n == 0);
 }

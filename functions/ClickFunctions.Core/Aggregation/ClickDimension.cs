@@ -19,7 +19,7 @@ public enum ClickDimension : byte
     SubId = 8,
 }
 
-/// <summary>One dimension value's counts inside a minute bucket.</summary>
+/// <summary>One dimension value's counts, as a mutable accumulator (the embedded store's dimension corrections).</summary>
 public sealed class DimensionCount
 {
     public long Clicks { get; set; }
@@ -75,19 +75,20 @@ public static class DimensionCodes
     public static string ValueOf(ClickEvent click, ClickDimension dimension)
     {
         ArgumentNullException.ThrowIfNull(click);
-        var d = click.Dimensions;
-        return dimension switch
-        {
-            ClickDimension.Country => d.Country,
-            ClickDimension.Device => d.Device,
-            ClickDimension.Os => d.Os,
-            ClickDimension.Browser => d.Browser,
-            ClickDimension.Referrer => string.IsNullOrEmpty(click.ReferrerHost) ? Direct : click.ReferrerHost,
-            ClickDimension.Publisher => OrNone(d.Publisher),
-            ClickDimension.Placement => OrNone(d.Placement),
-            ClickDimension.Creative => OrNone(d.Creative),
-            ClickDimension.SubId => OrNone(d.SubId),
-            _ => throw new ArgumentOutOfRangeException(nameof(dimension)),
-        };
+        return ValueOf(DecodedClick.From(click), dimension);
     }
+
+    internal static string ValueOf(in DecodedClick click, ClickDimension dimension) => dimension switch
+    {
+        ClickDimension.Country => click.Country,
+        ClickDimension.Device => click.Device,
+        ClickDimension.Os => click.Os,
+        ClickDimension.Browser => click.Browser,
+        ClickDimension.Referrer => string.IsNullOrEmpty(click.ReferrerHost) ? Direct : click.ReferrerHost,
+        ClickDimension.Publisher => OrNone(click.Publisher),
+        ClickDimension.Placement => OrNone(click.Placement),
+        ClickDimension.Creative => OrNone(click.Creative),
+        ClickDimension.SubId => OrNone(click.SubId),
+        _ => throw new ArgumentOutOfRangeException(nameof(dimension)),
+    };
 }

@@ -99,8 +99,20 @@ public static class ClickWireFormat
 
     public static ClickEvent Decode(ReadOnlySpan<byte> source) => Decode(source, null);
 
-    /// <summary>Decodes, taking repeated strings from <paramref name="strings"/> (the aggregation step's batch pool).</summary>
+    /// <summary>Decodes, taking repeated strings from <paramref name="strings"/> (a pool of the aggregation step's).</summary>
     public static ClickEvent Decode(ReadOnlySpan<byte> source, Utf8StringPool? strings)
+    {
+        bool hasDimensions = Decode(source, strings, out var click, withIp: true);
+        return click.ToClickEvent(hasDimensions);
+    }
+
+    /// <summary>
+    /// Decodes into <paramref name="click"/> without allocating an event (the aggregation step, decision 097); true
+    /// when the event carried dimensions (version 2), else its dimension fields are <see cref="ClickDimensions.Unknown"/>'s.
+    /// Without <paramref name="withIp"/> the truncated IP is checked like every string but not made into one (it stays
+    /// null): the step counts nothing by it, and one distinct value per network would only churn the string pool.
+    /// </summary>
+    internal static bool Decode(ReadOnlySpan<byte> source, Utf8StringPool? strings, out DecodedClick click, bool withIp)
     {
         if (source.Length < FixedSize)
         {
@@ -115,50 +127,53 @@ public static class ClickWireFormat
         {
             throw new FormatException($"Unknown click reason {source[1]}.");
         }
-        var reason = (ClickReason)source[1];
-        var id = ClickId.Read(source[2..]);
+        click = default;
+        click.Reason = (ClickReason)source[1];
+        click.ClickId = ClickId.Read(source[2..]);
         long millis = BinaryPrimitives.ReadInt64LittleEndian(source[18..]);
         if (millis < 0 || millis > DateTimeOffset.MaxValue.ToUnixTimeMilliseconds())
         {
             throw new FormatException($"Timestamp {millis} is out of range.");
         }
-        var fingerprint = Fingerprint.Read(source[26..]);
+        click.Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(millis);
+        click.Fingerprint = Fingerprint.Read(source[26..]);
         int offset = FixedSize;
-        string adId = ReadString(source, ref offset, strings);
-        string advertiserId = ReadString(source, ref offset, strings);
-        string campaignId = ReadString(source, ref offset, strings);
-        string referrer = ReadString(source, ref offset, strings);
-        string ip = ReadString(source, ref offset, strings);
-        var dimensions = ClickDimensions.Unknown;
+        click.AdId = ReadString(source, ref offset, strings);
+        click.AdvertiserId = ReadString(source, ref offset, strings);
+        click.CampaignId = ReadString(source, ref offset, strings);
+        click.ReferrerHost = ReadString(source, ref offset, strings);
+        click.TruncatedIp = ReadString(source, ref offset, strings, withIp);
         if (version == Version2)
         {
             if (source.Length - offset < DimensionBytes)
             {
                 throw new FormatException("Truncated dimensions in a version 2 click event.");
             }
-            string device = ReadCode(ClickDimensions.Devices, source[offset++], "device");
-            string os = ReadCode(ClickDimensions.OperatingSystems, source[offset++], "os");
-            string browser = ReadCode(ClickDimensions.Browsers, source[offset++], "browser");
-            string country = ReadCountry(source[offset], source[offset + 1]);
+            click.Device = ReadCode(ClickDimensions.Devices, source[offset++], "device");
+            click.Os = ReadCode(ClickDimensions.OperatingSystems, source[offset++], "os");
+            click.Browser = ReadCode(ClickDimensions.Browsers, source[offset++], "browser");
+            click.Country = ReadCountry(source[offset], source[offset + 1]);
             offset += 2;
-            string publisher = ReadString(source, ref offset, strings);
-            string placement = ReadString(source, ref offset, strings);
-            string creative = ReadString(source, ref offset, strings);
-            string subId = ReadString(source, ref offset, strings);
-            dimensions = new ClickDimensions(country, device, os, browser, publisher, placement, creative, subId);
+            click.Publisher = ReadString(source, ref offset, strings);
+            click.Placement = ReadString(source, ref offset, strings);
+            click.Creative = ReadString(source, ref offset, strings);
+            click.SubId = ReadString(source, ref offset, strings);
+        }
+        else
+        {
+            var unknown = ClickDimensions.Unknown;
+            (click.Country, click.Device, click.Os, click.Browser) = (unknown.Country, unknown.Device, unknown.Os, unknown.Browser);
+            (click.Publisher, click.Placement, click.Creative, click.SubId) = (unknown.Publisher, unknown.Placement, unknown.Creative, unknown.SubId);
         }
         if (offset != source.Length)
         {
             throw new FormatException($"{source.Length - offset} trailing bytes after the click event.");
         }
-        if (adId.Length == 0 || advertiserId.Length == 0)
+        if (click.AdId.Length == 0 || click.AdvertiserId.Length == 0)
         {
             throw new FormatException("A click event needs an ad id and an advertiser id.");
         }
-        return new ClickEvent(id, DateTimeOffset.FromUnixTimeMilliseconds(millis), adId, advertiserId, campaignId, reason, referrer, ip, fingerprint)
-        {
-            Dimensions = dimensions,
-        };
+        return version == Version2;
     }
 
     private static byte Code(IReadOnlyList<string> codes, string value, string dimension)
@@ -228,7 +243,9 @@ public static class ClickWireFormat
         return i;
     }
 
-    private static string ReadString(ReadOnlySpan<byte> source, ref int offset, Utf8StringPool? strings)
+    private static string ReadString(ReadOnlySpan<byte> source, ref int offset, Utf8StringPool? strings) => ReadString(source, ref offset, strings, true)!;
+
+    private static string? ReadString(ReadOnlySpan<byte> source, ref int offset, Utf8StringPool? strings, bool materialize)
     {
         uint length = 0;
         int shift = 0;
@@ -251,7 +268,7 @@ public static class ClickWireFormat
             throw new FormatException($"String of {length} bytes does not fit in the click event.");
         }
         var bytes = source.Slice(offset, (int)length);
-        string value = strings is null ? Encoding.UTF8.GetString(bytes) : strings.Get(bytes);
+        string? value = !materialize ? null : strings is null ? Encoding.UTF8.GetString(bytes) : strings.Get(bytes);
         offset += (int)length;
         return value;
     }

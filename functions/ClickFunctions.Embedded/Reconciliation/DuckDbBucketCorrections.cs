@@ -186,7 +186,7 @@ public sealed class DuckDbBucketCorrections(DuckDbClickStore store) : IBucketCor
         }
     }
 
-    private static void AddAll<TGroup>(Dictionary<TGroup, Dictionary<(ClickDimension, string), DimensionCount>> into, TGroup group, IEnumerable<KeyValuePair<(ClickDimension Dimension, string Value), DimensionCount>> counts, int sign)
+    private static void AddAll<TGroup>(Dictionary<TGroup, Dictionary<(ClickDimension, string), DimensionCount>> into, TGroup group, DimensionCountCollection counts, int sign)
         where TGroup : notnull
     {
         if (!into.TryGetValue(group, out var target))
@@ -196,17 +196,30 @@ public sealed class DuckDbBucketCorrections(DuckDbClickStore store) : IBucketCor
         AddInto(target, counts, sign);
     }
 
+    private static void AddInto(Dictionary<(ClickDimension, string), DimensionCount> target, DimensionCountCollection counts, int sign)
+    {
+        foreach (var (key, count) in counts)
+        {
+            AddInto(target, key, count.Clicks, count.InvalidClicks, sign);
+        }
+    }
+
     private static void AddInto(Dictionary<(ClickDimension, string), DimensionCount> target, IEnumerable<KeyValuePair<(ClickDimension Dimension, string Value), DimensionCount>> counts, int sign)
     {
         foreach (var (key, count) in counts)
         {
-            if (!target.TryGetValue(key, out var sum))
-            {
-                target[key] = sum = new DimensionCount();
-            }
-            sum.Clicks += sign * count.Clicks;
-            sum.InvalidClicks += sign * count.InvalidClicks;
+            AddInto(target, key, count.Clicks, count.InvalidClicks, sign);
         }
+    }
+
+    private static void AddInto(Dictionary<(ClickDimension, string), DimensionCount> target, (ClickDimension, string) key, long clicks, long invalidClicks, int sign)
+    {
+        if (!target.TryGetValue(key, out var sum))
+        {
+            target[key] = sum = new DimensionCount();
+        }
+        sum.Clicks += sign * clicks;
+        sum.InvalidClicks += sign * invalidClicks;
     }
 
     /// <summary>The stored dimension rows of each (ad, campaign, quarter hour), each read by one lookup of the ad's page.</summary>

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using ClickFunctions.Aggregation;
 using ClickFunctions.Clicks;
 using ClickFunctions.Ports;
@@ -6,15 +7,18 @@ using ClickFunctions.Ports;
 namespace ClickFunctions.Benchmarks.Baseline;
 
 /// <summary>
-/// The aggregation step as it was before decision 093 (git 913840b), kept only as the benchmark's baseline so the old
-/// and the new implementation run side by side in one BenchmarkDotNet run. Same decode, dedup and bucketing; the
-/// flood rule is left out (the benchmark runs without it). Not used by any host.
+/// The aggregation step as it was before decision 097 (main at 08be408, with decisions 093 and 096), kept only as the
+/// benchmark's baseline so the old and the new implementation run side by side in one BenchmarkDotNet run: a
+/// <see cref="Utf8StringPool"/> per batch, a <see cref="ClickEvent"/> per event, unsized dictionaries, and per bucket
+/// a reason array, a dimension dictionary and a <see cref="DimensionCount"/> per value. Same decode, dedup and
+/// bucketing; the flood rule is left out (the benchmark runs without it). Not used by any host.
 /// </summary>
 public sealed class BaselineAggregationStep(IClaimStore claims)
 {
-    public async ValueTask<Dictionary<BaselineBucketKey, BaselineBucketCounts>> AggregateAsync(IReadOnlyList<RawEvent> batch, CancellationToken cancellationToken)
+    public async ValueTask<Dictionary<BucketKey, BaselineBucketCounts>> AggregateAsync(IReadOnlyList<RawEvent> batch, CancellationToken cancellationToken)
     {
-        var buckets = new Dictionary<BaselineBucketKey, BaselineBucketCounts>();
+        var buckets = new Dictionary<BucketKey, BaselineBucketCounts>();
+        var deadLetters = new List<DeadLetter>();
         var decoded = ArrayPool<ClickEvent>.Shared.Rent(batch.Count);
         var requests = ArrayPool<ClaimRequest>.Shared.Rent(batch.Count);
         var outcomes = ArrayPool<ClaimOutcome>.Shared.Rent(batch.Count);
@@ -27,7 +31,18 @@ public sealed class BaselineAggregationStep(IClaimStore claims)
             for (int i = 0; i < batch.Count; i++)
             {
                 var raw = batch[i];
-                var click = ClickWireFormat.Decode(raw.Body.Span, strings);
+                ClickEvent click;
+                try
+                {
+                    click = ClickWireFormat.Decode(raw.Body.Span, strings);
+                }
+                catch (FormatException e)
+                {
+                    deadLetters.Add(new DeadLetter(raw, e.Message));
+                    decoded[i] = null!;
+                    claimOf[i] = -1;
+                    continue;
+                }
                 decoded[i] = click;
                 claimOf[i] = -1;
                 if (!click.IsValid)
@@ -54,6 +69,10 @@ public sealed class BaselineAggregationStep(IClaimStore claims)
                 for (int i = 0; i < batch.Count; i++)
                 {
                     var click = decoded[i];
+                    if (click is null)
+                    {
+                        continue;
+                    }
                     var reason = click.Reason;
                     if (click.IsValid && (claimOf[i] >= 0 ? outcomes[claimOf[i]] : ClaimOutcome.Duplicate) == ClaimOutcome.Duplicate)
                     {
@@ -64,12 +83,13 @@ public sealed class BaselineAggregationStep(IClaimStore claims)
                 for (int i = 0; i < batch.Count; i++)
                 {
                     var click = decoded[i];
-                    var key = new BaselineBucketKey(click.AdvertiserId, click.CampaignId, click.AdId, click.Minute);
-                    if (!buckets.TryGetValue(key, out var counts))
+                    if (click is null)
                     {
-                        counts = new BaselineBucketCounts();
-                        buckets.Add(key, counts);
+                        continue;
                     }
+                    var key = new BucketKey(click.AdvertiserId, click.CampaignId, click.AdId, click.Minute);
+                    ref var counts = ref CollectionsMarshal.GetValueRefOrAddDefault(buckets, key, out _);
+                    counts ??= new BaselineBucketCounts();
                     counts.Add(reasons[i], click);
                 }
             }
@@ -90,7 +110,7 @@ public sealed class BaselineAggregationStep(IClaimStore claims)
     }
 }
 
-/// <summary>A bucket's counts as they were before decision 093: the benchmark's baseline only.</summary>
+/// <summary>A bucket's counts as they were before decision 097: the benchmark's baseline only.</summary>
 public sealed class BaselineBucketCounts
 {
     public long Clicks { get; set; }
@@ -109,20 +129,15 @@ public sealed class BaselineBucketCounts
         {
             InvalidByReason[(int)reason]++;
         }
-        Dimensions ??= [];
-        foreach (var dimension in DimensionCodes.All)
+        var dimensions = Dimensions ??= new(DimensionCodes.Count);
+        long clicks = reason == ClickReason.Valid ? 1 : 0;
+        for (int d = 0; d < DimensionCodes.Count; d++)
         {
-            string value = DimensionCodes.ValueOf(click, dimension);
-            if (!Dimensions.TryGetValue((dimension, value), out var count))
-            {
-                count = new DimensionCount();
-                Dimensions.Add((dimension, value), count);
-            }
-            count.Clicks += reason == ClickReason.Valid ? 1 : 0;
-            count.InvalidClicks += reason == ClickReason.Valid ? 0 : 1;
+            var dimension = (ClickDimension)d;
+            ref var count = ref CollectionsMarshal.GetValueRefOrAddDefault(dimensions, (dimension, DimensionCodes.ValueOf(click, dimension)), out _);
+            count ??= new DimensionCount();
+            count.Clicks += clicks;
+            count.InvalidClicks += 1 - clicks;
         }
     }
 }
-
-/// <summary>The bucket key as it was before decision 096 (the record's generated equality and hash over all four fields).</summary>
-public readonly record struct BaselineBucketKey(string AdvertiserId, string CampaignId, string AdId, DateTimeOffset Minute);

@@ -120,4 +120,124 @@ public class AggregationStepTests
         Assert.Equal(1, Bucket(result, Minute0.AddMinutes(1)).Clicks);
         Assert.Equal(1, Bucket(result, Minute0, "ad-2").Clicks);
     }
+
+    /// <summary>
+    /// Clicks with varied dimension values over a few ads and minutes, ~1 in 7 a repeat of the one before (a
+    /// duplicate) and ~1 in 11 a bot, as events 0..n-1 of partition 0.
+    /// </summary>
+    private static List<(ClickEvent Click, RawEvent Raw)> VariedClicks(int n)
+    {
+        string[] countries = ["DE", "US", "FR", "unknown"];
+        var clicks = new List<(ClickEvent, RawEvent)>(n);
+        for (int i = 0; i < n; i++)
+        {
+            int impression = i % 7 == 6 ? i - 1 : i;
+            string ad = "ad-" + (impression % 5);
+            var click = new ClickEvent(ClickId.FromImpression("adv-1", ad, "imp-" + impression), T0.AddSeconds(impression * 7), ad, "adv-1", "cmp-1",
+                impression % 11 == 3 ? ClickReason.BotUserAgent : ClickReason.Valid, impression % 4 == 0 ? "" : "news" + (impression % 3) + ".example",
+                "203.0.113.0", new Fingerprint((UInt128)impression))
+            {
+                Dimensions = new ClickDimensions(countries[impression % 4], ClickDimensions.Devices[impression % 4], ClickDimensions.OperatingSystems[impression % 7],
+                    ClickDimensions.Browsers[impression % 5], impression % 2 == 0 ? "" : "pub-" + (impression % 3), "plc-" + (impression % 2), "", "sub-" + (impression % 6)),
+            };
+            clicks.Add((click, Raw(click, i)));
+        }
+        return clicks;
+    }
+
+    /// <summary>What the step must count, computed here without it: the first event of a click id counts (bots under their reason).</summary>
+    private static Dictionary<(BucketKey, ClickDimension, string), (long Clicks, long Invalid)> ExpectedDimensions(List<(ClickEvent Click, RawEvent Raw)> clicks)
+    {
+        var seen = new HashSet<ClickId>();
+        var expected = new Dictionary<(BucketKey, ClickDimension, string), (long, long)>();
+        foreach (var (click, _) in clicks)
+        {
+            bool counts = click.IsValid && seen.Add(click.ClickId);
+            var key = new BucketKey(click.AdvertiserId, click.CampaignId, click.AdId, click.Minute);
+            foreach (var dimension in DimensionCodes.All)
+            {
+                var k = (key, dimension, DimensionCodes.ValueOf(click, dimension));
+                var (c, v) = expected.GetValueOrDefault(k);
+                expected[k] = counts ? (c + 1, v) : (c, v + 1);
+            }
+        }
+        return expected;
+    }
+
+    private static Dictionary<(BucketKey, ClickDimension, string), (long Clicks, long Invalid)> Dimensions(IEnumerable<AggregationResult> results)
+    {
+        var sum = new Dictionary<(BucketKey, ClickDimension, string), (long, long)>();
+        foreach (var (key, counts) in results.SelectMany(r => r.Buckets))
+        {
+            foreach (var ((dimension, value), count) in counts.Dimensions!)
+            {
+                var (c, v) = sum.GetValueOrDefault((key, dimension, value));
+                sum[(key, dimension, value)] = (c + count.Clicks, v + count.InvalidClicks);
+            }
+        }
+        return sum;
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(1000)]
+    public async Task Dimension_values_are_counted_per_bucket_as_an_independent_count_gives_however_the_events_are_batched(int batchSize)
+    {
+        var clicks = VariedClicks(400);
+        var step = new AggregationStep(new InMemoryClaimStore(Horizon));
+        var results = new List<AggregationResult>();
+        foreach (var batch in clicks.Select(c => c.Raw).Chunk(batchSize))
+        {
+            results.Add(await step.AggregateAsync(batch, TestContext.Current.CancellationToken)); // one step: its string pool carries over
+        }
+
+        var expected = ExpectedDimensions(clicks);
+        Assert.Equal(expected.OrderBy(e => e.Key.ToString()), Dimensions(results).OrderBy(e => e.Key.ToString()));
+        Assert.Equal(clicks.Count, results.Sum(r => r.Buckets.Values.Sum(b => b.Clicks + b.InvalidClicks)));
+    }
+
+    [Fact]
+    public async Task One_step_running_batches_at_once_counts_each_as_it_would_alone()
+    {
+        // The Azure host runs its singleton step on several partitions' batches at once: each batch's scratch (string
+        // pool, repeat check) must be its own. Eight partitions' batches at a time, each its own claims (distinct ids).
+        var perPartition = Enumerable.Range(0, 8).Select(p => VariedClicks(300).Select(c =>
+        {
+            var click = c.Click with { ClickId = ClickId.FromImpression("adv-1", c.Click.AdId, $"p{p}-{c.Click.ClickId}") };
+            return (click, new RawEvent(p.ToString(System.Globalization.CultureInfo.InvariantCulture), c.Raw.SequenceNumber, click.Timestamp, ClickWireFormat.Encode(click)));
+        }).ToList()).ToList();
+        var alone = new List<Dictionary<(BucketKey, ClickDimension, string), (long, long)>>();
+        foreach (var clicks in perPartition)
+        {
+            alone.Add(Dimensions([await new AggregationStep(new InMemoryClaimStore(Horizon)).AggregateAsync(clicks.Select(c => c.Item2).ToList(), TestContext.Current.CancellationToken)]));
+        }
+
+        for (int round = 0; round < 5; round++)
+        {
+            var ct = TestContext.Current.CancellationToken;
+            var shared = new AggregationStep(new LockedClaimStore(new InMemoryClaimStore(Horizon)));
+            var together = await Task.WhenAll(perPartition.Select(clicks => Task.Run(async () => await shared.AggregateAsync(clicks.Select(c => c.Item2).ToList(), ct), ct)));
+            for (int p = 0; p < perPartition.Count; p++)
+            {
+                Assert.Equal(alone[p].OrderBy(e => e.Key.ToString()), Dimensions([together[p]]).OrderBy(e => e.Key.ToString()));
+            }
+        }
+    }
+
+    /// <summary>The in-memory claim store taking one batch of claims at a time, for a step running batches at once.</summary>
+    private sealed class LockedClaimStore(InMemoryClaimStore inner) : IClaimStore
+    {
+        private readonly Lock _gate = new();
+
+        public ValueTask ClaimAsync(ReadOnlyMemory<ClaimRequest> requests, Memory<ClaimOutcome> outcomes, CancellationToken cancellationToken)
+        {
+            lock (_gate)
+            {
+                var claimed = inner.ClaimAsync(requests, outcomes, cancellationToken);
+                Assert.True(claimed.IsCompletedSuccessfully); // the in-memory store answers at once
+                return claimed;
+            }
+        }
+    }
 }

@@ -1,0 +1,34 @@
+using System.Text;
+using ClickFunctions.Clicks;
+
+namespace ClickFunctions.Tests.Clicks;
+
+public class Utf8StringPoolTests
+{
+    [Fact]
+    public void A_repeated_value_is_the_same_string_and_non_ascii_or_long_values_are_decoded_but_not_kept()
+    {
+        var pool = new Utf8StringPool();
+
+        string a = pool.Get("ad-1"u8);
+        Assert.Same(a, pool.Get("ad-1"u8));
+        Assert.Equal("ad-1", a);
+        Assert.Equal("münchen.example", pool.Get(Encoding.UTF8.GetBytes("münchen.example")));
+        Assert.Equal(new string('a', 200), pool.Get(Encoding.ASCII.GetBytes(new string('a', 200))));
+        Assert.Equal("", pool.Get([]));
+        Assert.Equal(1, pool.Count);
+    }
+
+    [Fact]
+    public void The_pool_starts_again_when_full_so_ever_new_values_never_grow_it_past_its_bound()
+    {
+        var pool = new Utf8StringPool();
+        for (int i = 0; i < Utf8StringPool.MaxStrings + 10; i++)
+        {
+            Assert.Equal("ref-" + i, pool.Get(Encoding.ASCII.GetBytes("ref-" + i)));
+        }
+
+        Assert.Equal(10, pool.Count); // cleared once at the bound, then the last ten
+        Assert.Equal("ref-0", pool.Get("ref-0"u8));
+    }
+}
