@@ -436,10 +436,13 @@ resource auth 'Microsoft.Web/sites/config@2024-04-01' = {
     globalValidation: {
       requireAuthentication: true
       unauthenticatedClientAction: 'Return401'
-      // The click redirect, and the OpenAPI document (it describes the API, holds no data; decision 079).
+      // The click redirect, the OpenAPI document and its browsable reference (they describe the API and hold no
+      // data; decision 079). Exact paths: the reference is one page and one script.
       excludedPaths: [
         '/c'
         '/openapi/v1.json'
+        '/scalar'
+        '/scalar/scalar.js'
       ]
     }
     // Without an app registration no provider is configured, so the guarded routes answer 401 until one is.

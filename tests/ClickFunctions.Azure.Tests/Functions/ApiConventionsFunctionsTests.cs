@@ -43,6 +43,35 @@ public sealed class ApiConventionsFunctionsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_API_reference_is_a_page_over_the_document_with_Scalars_own_script_gzip_or_plain()
+    {
+        var function = new ApiReferenceFunction();
+        var page = Assert.IsType<ContentResult>(function.Reference(new DefaultHttpContext().Request));
+        Assert.Equal(200, page.StatusCode);
+        Assert.StartsWith("text/html", page.ContentType, StringComparison.Ordinal);
+        // The page loads the served script (no CDN) and points Scalar at the served document.
+        Assert.Contains("<script src=\"/scalar/scalar.js\"></script>", page.Content, StringComparison.Ordinal);
+        Assert.Contains("url: '/openapi/v1.json'", page.Content, StringComparison.Ordinal);
+        Assert.Contains(ApiDocument.ServedRoutes(), r => r.Path == "/scalar/scalar.js");
+        Assert.Contains(ApiDocument.ServedRoutes(), r => r.Path == "/openapi/v1.json");
+
+        var gzipped = new DefaultHttpContext();
+        gzipped.Request.Headers.AcceptEncoding = "gzip, deflate, br";
+        var compressed = Assert.IsType<FileContentResult>(function.Script(gzipped.Request));
+        Assert.Equal("gzip", gzipped.Response.Headers.ContentEncoding.ToString());
+        var plain = Assert.IsType<FileContentResult>(function.Script(new DefaultHttpContext().Request));
+        Assert.StartsWith("text/javascript", plain.ContentType, StringComparison.Ordinal);
+        using (var gzip = new System.IO.Compression.GZipStream(new MemoryStream(compressed.FileContents), System.IO.Compression.CompressionMode.Decompress))
+        using (var inflated = new MemoryStream())
+        {
+            await gzip.CopyToAsync(inflated, Ct);
+            Assert.Equal(plain.FileContents, inflated.ToArray());
+        }
+        // The standalone entry point the page calls is in the script the package bundles.
+        Assert.Contains("createApiReference", Encoding.UTF8.GetString(plain.FileContents), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_OpenAPI_document_is_valid_OpenAPI_3_and_names_every_HTTP_function()
     {
         var context = new DefaultHttpContext { RequestServices = _host.Services };
@@ -58,7 +87,8 @@ public sealed class ApiConventionsFunctionsTests : IAsyncLifetime
         var document = read.Document!;
         Assert.Empty(document.Validate(ValidationRuleSet.GetDefaultRuleSet()) ?? []);
 
-        var served = ApiDocument.ServedRoutes().Where(r => r.Path != "/openapi/v1.json").ToList();
+        // Every served route but the document and its browsable reference.
+        var served = ApiDocument.ServedRoutes().Where(r => r.Path is not ("/openapi/v1.json" or "/scalar" or "/scalar/scalar.js")).ToList();
         Assert.Contains(served, r => r.Path == "/api/admin/advertisers/{advertiserId}/principals");
         foreach (var (path, methods) in served)
         {
