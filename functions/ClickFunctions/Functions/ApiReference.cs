@@ -16,7 +16,8 @@ public sealed class ApiReferenceFunction
 {
     public const string ScriptResource = "ScalarStaticAssets.scalar.js";
 
-    // The page: the script, then Scalar's standalone entry point pointed at this app's document.
+    // The page: the script, then Scalar's standalone entry point pointed at this app's document (system fonts: its
+    // default fonts come from Scalar's CDN).
     internal const string Page = """
         <!doctype html>
         <html lang="en">
@@ -24,7 +25,7 @@ public sealed class ApiReferenceFunction
         <body>
         <div id="app"></div>
         <script src="/scalar/scalar.js"></script>
-        <script>Scalar.createApiReference('#app', { url: '/openapi/v1.json' });</script>
+        <script>Scalar.createApiReference('#app', { url: '/openapi/v1.json', withDefaultFonts: false });</script>
         </body>
         </html>
         """;

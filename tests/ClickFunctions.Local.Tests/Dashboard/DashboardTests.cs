@@ -18,7 +18,7 @@ namespace ClickFunctions.Tests.Dashboard;
 /// </summary>
 public sealed partial class DashboardTests : IAsyncLifetime
 {
-    private const string Chromium = "/usr/bin/chromium";
+    private const string Chromium = HeadlessChromium.Path;
     private readonly string _dataDirectory = Directory.CreateTempSubdirectory("cf-dash-").FullName;
     private LocalHostProcess _host = null!;
     private HttpClient _client = null!;
@@ -44,20 +44,7 @@ public sealed partial class DashboardTests : IAsyncLifetime
         Directory.Delete(_dataDirectory, recursive: true);
     }
 
-    private static async Task EnsureChromiumAsync()
-    {
-        if (File.Exists(Chromium))
-        {
-            return;
-        }
-        // A fresh container has no package lists yet: update them first.
-        foreach (string[] args in new[] { new[] { "update" }, ["install", "-y", "chromium"] })
-        {
-            var apt = Process.Start(new ProcessStartInfo("apt-get", args) { Environment = { ["DEBIAN_FRONTEND"] = "noninteractive" } })!;
-            await apt.WaitForExitAsync(TestContext.Current.CancellationToken);
-        }
-        Assert.True(File.Exists(Chromium), "chromium is not installed and apt-get install chromium failed");
-    }
+    private static Task EnsureChromiumAsync() => HeadlessChromium.EnsureAsync(TestContext.Current.CancellationToken);
 
     // --- The admin API with the host's development admin key, as the CLI uses it ---
 
