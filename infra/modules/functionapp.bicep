@@ -443,6 +443,12 @@ resource auth 'Microsoft.Web/sites/config@2024-04-01' = {
         '/openapi/v1.json'
         '/scalar'
         '/scalar/scalar.js'
+        // The dashboard's page and its assets (decision 083): no data; its numbers come from the guarded API.
+        '/dashboard'
+        '/dashboard/dashboard.js'
+        '/dashboard/dashboard.css'
+        '/dashboard/uPlot.iife.min.js'
+        '/dashboard/uPlot.min.css'
       ]
     }
     // Without an app registration no provider is configured, so the guarded routes answer 401 until one is.

@@ -87,8 +87,8 @@ public sealed class ApiConventionsFunctionsTests : IAsyncLifetime
         var document = read.Document!;
         Assert.Empty(document.Validate(ValidationRuleSet.GetDefaultRuleSet()) ?? []);
 
-        // Every served route but the document and its browsable reference.
-        var served = ApiDocument.ServedRoutes().Where(r => r.Path is not ("/openapi/v1.json" or "/scalar" or "/scalar/scalar.js")).ToList();
+        // Every served route but the pages for people: the document, its browsable reference and the dashboard.
+        var served = ApiDocument.ServedRoutes().Where(r => r.Path is not ("/openapi/v1.json" or "/scalar" or "/scalar/scalar.js" or "/dashboard" or "/dashboard/{file}")).ToList();
         Assert.Contains(served, r => r.Path == "/api/admin/advertisers/{advertiserId}/principals");
         foreach (var (path, methods) in served)
         {

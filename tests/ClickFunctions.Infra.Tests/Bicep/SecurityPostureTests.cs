@@ -182,7 +182,7 @@ public sealed partial class SecurityPostureTests
 
         Assert.True(validation["requireAuthentication"]!.GetValue<bool>());
         Assert.Equal("Return401", (string?)validation["unauthenticatedClientAction"]);
-        Assert.Equal(["/c", "/openapi/v1.json", "/scalar", "/scalar/scalar.js"], validation["excludedPaths"]!.AsArray().Select(p => (string?)p));
+        Assert.Equal(["/c", "/openapi/v1.json", "/scalar", "/scalar/scalar.js", "/dashboard", .. ClickFunctions.Hosting.Http.DashboardFiles.PageAssets.Select(f => "/dashboard/" + f)], validation["excludedPaths"]!.AsArray().Select(p => (string?)p));
     }
 
     internal static async Task<Dictionary<string, string>> AppSettingsAsync()

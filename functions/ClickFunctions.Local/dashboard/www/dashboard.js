@@ -3,7 +3,10 @@
 (() => {
   'use strict';
   const $ = (id) => document.getElementById(id);
-  const session = { key: sessionStorage.getItem('cf.key'), me: null };
+  // key: an API key the user typed (the local host); platform: App Service authentication's sign-in session
+  // (Azure), whose cookie goes with every same-origin request and which the API maps to an advertiser.
+  const session = { key: sessionStorage.getItem('cf.key'), platform: false, me: null };
+  const authorized = () => !!(session.key || session.platform);
   const hour = 3600000;
   const day = 24 * hour;
   // At most this many ads' series are summed for a campaign or "all ads": each is one request per refresh, and a
@@ -26,8 +29,9 @@
   }
 
   async function api(path) {
-    const response = await fetch(path, { headers: { Authorization: `Bearer ${session.key}`, Accept: 'application/json' } });
-    if (response.status === 401) { throw new ApiError('The API key was not accepted.'); }
+    const headers = session.key ? { Authorization: `Bearer ${session.key}`, Accept: 'application/json' } : { Accept: 'application/json' };
+    const response = await fetch(path, { headers, credentials: 'same-origin' });
+    if (response.status === 401) { throw new ApiError(session.key ? 'The API key was not accepted.' : 'This sign-in is not mapped to an advertiser.'); }
     if (response.status === 429) {
       const after = Number(response.headers.get('Retry-After')) || 1;
       throw new ApiError(`Too many requests; retrying in ${after} s.`, after);
@@ -272,7 +276,7 @@
       if (e.retryAfter) { wait = e.retryAfter * 1000; }
     }
     live.running = false;
-    if (!session.key) { state('stopped'); return; }
+    if (!authorized()) { state('stopped'); return; }
     if (live.again) { live.again = false; run(); return; }
     if (document.visibilityState === 'visible') {
       live.timer = setTimeout(run, Math.max(0, wait - (performance.now() - started)));
@@ -283,12 +287,12 @@
   }
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible') {
-      if (session.key && session.me && !live.running && !live.timer) { run(); }
+      if (authorized() && session.me && !live.running && !live.timer) { run(); }
     } else if (!live.running) {
       // A refresh in flight finishes and then sees the tab hidden; a scheduled one is dropped.
       clearTimeout(live.timer);
       live.timer = null;
-      if (session.key) { state('paused'); }
+      if (authorized()) { state('paused'); }
     }
   });
 
@@ -314,7 +318,7 @@
   }
 
   function show() {
-    const signedIn = !!(session.key && session.me);
+    const signedIn = !!(authorized() && session.me);
     $('signin').hidden = signedIn;
     $('board').hidden = !signedIn;
     $('signout').hidden = !signedIn;
@@ -324,6 +328,11 @@
 
   $('signin').addEventListener('submit', (ev) => { ev.preventDefault(); signIn($('key').value); });
   $('signout').addEventListener('click', () => {
+    if (session.platform) {
+      // The platform's session ends at its own logout endpoint.
+      window.location.assign('/.auth/logout?post_logout_redirect_uri=/dashboard');
+      return;
+    }
     sessionStorage.clear();
     session.key = null;
     session.me = null;
@@ -344,6 +353,42 @@
   });
   $('campaign').addEventListener('change', () => { $('ad').value = ''; refresh(); });
   for (const id of ['ad', 'tz', 'from', 'to', 'by']) { $(id).addEventListener('change', refresh); }
+  // --- Sign-in with App Service authentication, where the page is served by the Functions app ---
+
+  // 'none' unless the page was served behind App Service authentication (the Functions app marks it with a meta
+  // tag), else whether the platform has a signed-in user (/.auth/me lists the identities of the session).
+  async function platformState() {
+    if (document.querySelector('meta[name="cf-sign-in"]')?.content !== 'app-service') { return 'none'; }
+    let response;
+    try { response = await fetch('/.auth/me', { credentials: 'same-origin', headers: { Accept: 'application/json' } }); } catch { return 'none'; }
+    if (response.status === 404) { return 'none'; }
+    if (!response.ok) { return 'signed-out'; }
+    const identities = await response.json().catch(() => []);
+    return Array.isArray(identities) && identities.length > 0 ? 'signed-in' : 'signed-out';
+  }
+
+  async function startWithPlatform() {
+    const platform = await platformState();
+    if (platform !== 'none') {
+      // Behind App Service authentication a key alone is not enough (docs/query-api.md): the sign-in is the way in.
+      $('key-signin').hidden = true;
+      $('platform-signin').hidden = false;
+    }
+    if (platform === 'signed-in') {
+      session.platform = true;
+      try {
+        session.me = await api('/api/me');
+        if (!session.me) { throw new ApiError('This host has no /api/me.'); }
+        setZones(session.me.timeZone);
+      } catch (e) {
+        session.platform = false;
+        session.me = null;
+        $('signin-error').textContent = e.message;
+      }
+    }
+    show();
+  }
+
   setZones(null);
-  if (session.key) { signIn(session.key); } else { show(); }
+  if (session.key) { signIn(session.key); } else { startWithPlatform(); }
 })();
