@@ -1,5 +1,4 @@
 using System.Text;
-using Azure.Core;
 using ClickFunctions.Azure.Identity;
 using ClickFunctions.Azure.Tests.Infrastructure;
 using ClickFunctions.Azure.Tests.Kusto;
@@ -29,11 +28,7 @@ public sealed class ApiConventionsFunctionsTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _adx = await LoopbackKusto.StartAsync();
-        var settings = AppSettings.Valid();
-        settings["Kusto:ClusterUri"] = _adx.BaseAddress.ToString();
-        var builder = Program.CreateBuilder(AppSettings.AsArgs(settings));
-        builder.Services.AddSingleton<TokenCredential>(_adx.Credential);
-        _host = builder.Build();
+        _host = FunctionsAppHost.Build(_adx);
     }
 
     public async ValueTask DisposeAsync()

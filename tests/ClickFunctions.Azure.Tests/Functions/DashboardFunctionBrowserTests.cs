@@ -1,5 +1,4 @@
 using System.Text;
-using Azure.Core;
 using ClickFunctions.Azure.Identity;
 using ClickFunctions.Azure.Tests.Infrastructure;
 using ClickFunctions.Azure.Tests.Kusto;
@@ -7,7 +6,6 @@ using ClickFunctions.Functions;
 using ClickFunctions.Tests;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Playwright;
 
@@ -30,12 +28,7 @@ public sealed class DashboardFunctionBrowserTests(Azurite azurite) : IAsyncLifet
     public async ValueTask InitializeAsync()
     {
         _adx = await LoopbackKusto.StartAsync();
-        var settings = AppSettings.Valid();
-        settings["Kusto:ClusterUri"] = _adx.BaseAddress.ToString();
-        var builder = ClickFunctions.Functions.Program.CreateBuilder(AppSettings.AsArgs(settings));
-        builder.Services.AddSingleton<TokenCredential>(_adx.Credential);
-        builder.Services.AddSingleton<global::Azure.Data.Tables.TableServiceClient>(azurite.Tables());
-        _host = builder.Build();
+        _host = FunctionsAppHost.Build(_adx, azurite);
     }
 
     public async ValueTask DisposeAsync()

@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using Azure.Core;
 using ClickFunctions.Azure.Tests.Infrastructure;
 using ClickFunctions.Azure.Tests.Kusto;
 using ClickFunctions.Functions;
@@ -24,13 +23,8 @@ public sealed class QueryFunctionsTests(Azurite azurite) : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _adx = await LoopbackKusto.StartAsync();
-        var settings = AppSettings.Valid();
-        settings["Kusto:ClusterUri"] = _adx.BaseAddress.ToString();
-        var builder = Program.CreateBuilder(AppSettings.AsArgs(settings));
-        builder.Services.AddSingleton<TokenCredential>(_adx.Credential);
         // An unmapped principal is looked up in the accounts table (decision 078): a real one, on Azurite.
-        builder.Services.AddSingleton<global::Azure.Data.Tables.TableServiceClient>(azurite.Tables());
-        _host = builder.Build();
+        _host = FunctionsAppHost.Build(_adx, azurite);
     }
 
     public async ValueTask DisposeAsync()
