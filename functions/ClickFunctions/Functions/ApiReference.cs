@@ -39,6 +39,16 @@ public sealed class ApiReferenceFunction
         return copy.ToArray();
     });
 
+    private static readonly Lazy<byte[]> Inflated = new(() =>
+    {
+        using var plain = new MemoryStream();
+        using (var gzip = new GZipStream(new MemoryStream(Compressed.Value), CompressionMode.Decompress))
+        {
+            gzip.CopyTo(plain);
+        }
+        return plain.ToArray();
+    });
+
     [Function("ApiReference")]
 #pragma warning disable CA1822 // the worker invokes function methods on an instance
     public IActionResult Reference([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "scalar")] HttpRequest request)
@@ -59,12 +69,7 @@ public sealed class ApiReferenceFunction
             request.HttpContext.Response.Headers.Vary = "Accept-Encoding";
             return new FileContentResult(Compressed.Value, "text/javascript; charset=utf-8");
         }
-        using var plain = new MemoryStream();
-        using (var gzip = new GZipStream(new MemoryStream(Compressed.Value), CompressionMode.Decompress))
-        {
-            gzip.CopyTo(plain);
-        }
-        return new FileContentResult(plain.ToArray(), "text/javascript; charset=utf-8");
+        return new FileContentResult(Inflated.Value, "text/javascript; charset=utf-8");
     }
 #pragma warning restore CA1822
 }

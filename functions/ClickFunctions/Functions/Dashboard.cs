@@ -18,14 +18,16 @@ public sealed class DashboardFunction
     public IActionResult Page([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "dashboard")] HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (!DashboardFiles.TryResolve("index.html", out string path, out string type))
-        {
-            return new NotFoundResult();
-        }
-        // The same page as the local host's, marked so that it signs in with App Service authentication.
-        string html = System.IO.File.ReadAllText(path).Replace("<meta charset=\"utf-8\">", "<meta charset=\"utf-8\">\n" + SignInMarker, StringComparison.Ordinal);
-        return new ContentResult { Content = html, ContentType = type, StatusCode = StatusCodes.Status200OK };
+        return MarkedPage.Value is { } page
+            ? new ContentResult { Content = page.Html, ContentType = page.Type, StatusCode = StatusCodes.Status200OK }
+            : new NotFoundResult();
     }
+
+    // The same page as the local host's, marked so that it signs in with App Service authentication; read once.
+    private static readonly Lazy<(string Html, string Type)?> MarkedPage = new(() =>
+        DashboardFiles.TryResolve("index.html", out string path, out string type)
+            ? (System.IO.File.ReadAllText(path).Replace("<meta charset=\"utf-8\">", "<meta charset=\"utf-8\">\n" + SignInMarker, StringComparison.Ordinal), type)
+            : null);
 
     /// <summary>Tells the page (dashboard.js) to use the platform's sign-in instead of an API key.</summary>
     public const string SignInMarker = "<meta name=\"cf-sign-in\" content=\"app-service\">";
