@@ -87,6 +87,7 @@ public static class QueryLatency
             shapes.Add(($"ad by {dimension}, 30 NY days", AdBreakdown(dimension, localDaysFrom.ToUniversalTime(), localEnd.ToUniversalTime(), newYork)));
             shapes.Add(($"ad by {dimension}, a year UTC", AdBreakdown(dimension, end.AddDays(-365), end, TimeZoneInfo.Utc)));
             shapes.Add(($"advertiser by {dimension}, 30 days", AdvertiserBreakdown(dimension, end.AddDays(-30), end, TimeZoneInfo.Utc)));
+            shapes.Add(($"advertiser by {dimension}, 30 NY days", AdvertiserBreakdown(dimension, localDaysFrom.ToUniversalTime(), localEnd.ToUniversalTime(), newYork)));
         }
         string only = options.GetValueOrDefault("shapes", "");
         Console.WriteLine("shape                            ads       rows/query  p50 ms  p99 ms  max ms");
@@ -202,6 +203,12 @@ public static class QueryLatency
                     GROUP BY s.id, v.id, s.m // {minutes} ORDER BY s.m // {minutes}
                     """));
             }
+            // The advertiser's day rollup, the sum of its ads' day rows as the writer keeps it (decision 099).
+            Execute("""
+                INSERT INTO advertiser_dims_day (advertiser, value, bucket, clicks, invalid_clicks)
+                SELECT a.advertiser_id, d.value, d.bucket, sum(d.clicks), sum(d.invalid_clicks)
+                FROM dims_day d JOIN seed_ads a ON a.id = d.series GROUP BY a.advertiser_id, d.value, d.bucket ORDER BY d.bucket
+                """);
         }
         if (claims > 0)
         {

@@ -67,6 +67,13 @@ public sealed partial class DuckDbClickStore
             trim.CommandText = string.Create(CultureInfo.InvariantCulture,
                 $"DELETE FROM {dims.Table} WHERE bucket < {(cutoff.ToUnixTimeSeconds() + seconds - 1) / seconds}");
             DimensionRowsDeleted += trim.ExecuteNonQuery();
+            if (granularity == Granularity.Day)
+            {
+                // The advertiser's day rollup goes with the ad day rows it sums (decision 099).
+                trim.CommandText = string.Create(CultureInfo.InvariantCulture,
+                    $"DELETE FROM advertiser_dims_day WHERE bucket < {(cutoff.ToUnixTimeSeconds() + seconds - 1) / seconds}");
+                DimensionRowsDeleted += trim.ExecuteNonQuery();
+            }
         }
         StoreMarks.Set(c, StoreMarks.RetainedPrefix + what, cutoff);
         transaction.Commit();

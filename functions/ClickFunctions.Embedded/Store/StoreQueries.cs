@@ -143,8 +143,8 @@ internal static class StoreQueries
         // at the range's edges (less than a day each) are read by page and bucket range: a scan that the
         // bucket's zone maps cut to the few row groups written in those hours, because rows are appended in time
         // order, where a busy ad's page of 1,024 quarters would be thousands of scattered row fetches (measured on
-        // the 100,000-ad store, docs/benchmarks.md). The advertiser's breakdown reads a bucket range of every ad,
-        // so it stays one pushed-down scan.
+        // the 100,000-ad store, docs/benchmarks.md). The advertiser's breakdown reads bucket ranges: its whole days
+        // from its own day rollup, the edge quarters of every ad of it.
         var sql = new StringBuilder(ad is null ? "SELECT v.value, sum(r.clicks)::BIGINT, sum(r.invalid_clicks)::BIGINT FROM (" : "WITH r AS MATERIALIZED (");
         int part = 0;
         foreach (var (table, first, end) in pieces.Where(p => p.First < p.End))
@@ -162,8 +162,16 @@ internal static class StoreQueries
                     command.Parameters.Add(new DuckDBParameter("p" + p, AdKey.PageKey(adId, page)));
                 }
             }
+            else if (table == "dims_day")
+            {
+                // The advertiser's whole days from its own day rollup (decision 099): a bucket range the zone maps cut
+                // to those days' row groups, of one row per advertiser and value a day instead of every ad's.
+                sql.Append(part++ == 0 ? "" : " UNION ALL ")
+                    .Append(CultureInfo.InvariantCulture, $"SELECT value, bucket, clicks, invalid_clicks, {first} AS lo, {end} AS hi FROM advertiser_dims_day WHERE bucket >= {first} AND bucket < {end} AND advertiser = $advertiser");
+            }
             else
             {
+                // The quarter hours at the edges (less than a day each): every ad's rows in those hours, the same cut.
                 sql.Append(part++ == 0 ? "" : " UNION ALL ")
                     .Append(CultureInfo.InvariantCulture, $"SELECT value, bucket, clicks, invalid_clicks, {first} AS lo, {end} AS hi FROM {table} t WHERE bucket >= {first} AND bucket < {end} AND t.series IN (SELECT x.id FROM series x JOIN ads a ON a.id = x.ad WHERE a.advertiser_id = $advertiser)");
             }

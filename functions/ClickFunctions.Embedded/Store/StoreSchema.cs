@@ -16,11 +16,13 @@ namespace ClickFunctions.Embedded.Store;
 internal static class StoreSchema
 {
     /// <summary>
+    /// 4: the advertiser's day dimension rollup (<c>advertiser_dims_day</c>), migrated from version 3 by summing
+    /// <c>dims_day</c> (docs/decisions/099-advertiser-breakdowns-from-their-own-day-rollup.md).
     /// 3: dimension rollups (<c>dim_values</c>, <c>dims_quarter</c>, <c>dims_day</c>) and the windows reconciliation
     /// confirmed (<c>reconciled_windows</c>); docs/decisions/076-dimension-rollups-in-the-embedded-store.md.
     /// 2: exact ad identity by dictionary ids and the campaign in the bucket key. 1 (unversioned): FNV-1a keys.
     /// </summary>
-    public const int Version = 3;
+    public const int Version = 4;
 
     /// <summary>The dimension rollups: UTC quarter hours (every local hour boundary in use is one) and UTC days.</summary>
     public static readonly (string Table, int Minutes)[] DimensionRollups =
@@ -52,6 +54,11 @@ internal static class StoreSchema
         {
             return;
         }
+        if (version == 3)
+        {
+            MigrateFrom3(connection);
+            return;
+        }
         if (version is not null)
         {
             throw new StoreVersionException(path, version.Value);
@@ -61,6 +68,41 @@ internal static class StoreSchema
         Execute(connection, string.Create(CultureInfo.InvariantCulture, $"INSERT INTO store_info VALUES ('schema_version', '{Version}')"));
         transaction.Commit();
     }
+
+    /// <summary>
+    /// Version 3 to 4, exactly and in one transaction: the advertiser day rollup is the sum of the ad day rollup over
+    /// each advertiser's series (the two are written together from then on), appended in day order so its zone maps
+    /// on <c>bucket</c> stay tight. A crash before the commit leaves a version-3 file, migrated again at the next open.
+    /// </summary>
+    private static void MigrateFrom3(DuckDBConnection connection)
+    {
+        using var transaction = connection.BeginTransaction();
+        Execute(connection, AdvertiserDimsDaySql);
+        Execute(connection, """
+            INSERT INTO advertiser_dims_day (advertiser, value, bucket, clicks, invalid_clicks)
+            SELECT a.advertiser_id, d.value, d.bucket, sum(d.clicks)::BIGINT, sum(d.invalid_clicks)::BIGINT
+            FROM dims_day d JOIN series x ON x.id = d.series JOIN ads a ON a.id = x.ad
+            GROUP BY a.advertiser_id, d.value, d.bucket
+            ORDER BY d.bucket, a.advertiser_id, d.value
+            """);
+        Execute(connection, string.Create(CultureInfo.InvariantCulture, $"UPDATE store_info SET value = '{Version}' WHERE name = 'schema_version'"));
+        transaction.Commit();
+    }
+
+    /// <summary>
+    /// One row per (advertiser, dimension value, UTC day): what an advertiser's breakdown reads for its whole days,
+    /// by a bucket range (zone maps: rows are appended as days begin) and the advertiser, instead of every ad's rows.
+    /// </summary>
+    private const string AdvertiserDimsDaySql = """
+        CREATE TABLE advertiser_dims_day (
+            advertiser VARCHAR NOT NULL,
+            value INTEGER NOT NULL,
+            bucket INTEGER NOT NULL,
+            clicks BIGINT NOT NULL,
+            invalid_clicks BIGINT NOT NULL,
+            PRIMARY KEY (advertiser, value, bucket));
+
+        """;
 
     /// <summary>Null for an empty file; 1 for a store written before versioning (it has rollups but no store_info).</summary>
     private static int? ExistingVersion(DuckDBConnection connection)
@@ -131,6 +173,7 @@ internal static class StoreSchema
 
                 """);
         }
+        sql.Append(AdvertiserDimsDaySql);
         sql.Append(CultureInfo.InvariantCulture, $"""
             CREATE TABLE dim_values (
                 id INTEGER PRIMARY KEY,
@@ -193,7 +236,7 @@ public sealed class StoreVersionException(string path, int version) : InvalidOpe
     private static string Describe(string path, int version) => version < StoreSchema.Version
         ? $"The click store {path} has schema version {version}, written by an earlier ClickFunctions; this build needs version {StoreSchema.Version} "
             + (version == 2
-                ? "and does not migrate it (version 3 adds breakdowns by country, device, referrer and the other dimensions, which only a recount of the log can fill). "
+                ? "and does not migrate it (version 3 added breakdowns by country, device, referrer and the other dimensions, which only a recount of the log can fill). "
                 : "and does not migrate it (the old rows cannot be split back into exact advertiser/campaign/ad buckets). ")
             + "The click log holds every click: "
             + $"stop the host, move the store aside (mv {path} {path}.v{version}, and {path}.wal if present), then rebuild it from the log with "

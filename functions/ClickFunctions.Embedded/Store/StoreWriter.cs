@@ -35,7 +35,17 @@ internal sealed class StoreWriter(DuckDBConnection connection)
         WHERE NOT EXISTS (SELECT 1 FROM dim_values v WHERE v.dim = s.dim AND v.value = s.value)
         """;
 
-    private static readonly string[] DimensionUpserts = [NewDimValues, .. DimensionRollups.Select(r => DimensionUpsertSql(r.Table, r.Minutes))];
+    // The advertiser's day rollup, from the same staged values (docs/decisions/099): an advertiser's breakdown reads it
+    // for whole UTC days instead of every ad's day rows.
+    private static readonly string AdvertiserDayUpsert = string.Create(CultureInfo.InvariantCulture, $"""
+        INSERT INTO advertiser_dims_day (advertiser, value, bucket, clicks, invalid_clicks)
+        SELECT a.advertiser_id, v.id, (d.minute // 1440)::INTEGER, sum(d.clicks), sum(d.invalid_clicks)
+        FROM staging_dims d JOIN ads a ON a.name = d.ad_name JOIN dim_values v ON v.dim = d.dim AND v.value = d.value
+        GROUP BY a.advertiser_id, v.id, d.minute // 1440
+        ON CONFLICT (advertiser, value, bucket) DO UPDATE SET clicks = clicks + excluded.clicks, invalid_clicks = invalid_clicks + excluded.invalid_clicks
+        """);
+
+    private static readonly string[] DimensionUpserts = [NewDimValues, .. DimensionRollups.Select(r => DimensionUpsertSql(r.Table, r.Minutes)), AdvertiserDayUpsert];
 
     private static string DimensionUpsertSql(string table, int minutes) => string.Create(CultureInfo.InvariantCulture, $"""
         INSERT INTO {table} (series, value, bucket, page, clicks, invalid_clicks)
