@@ -3,6 +3,7 @@ using Azure.Messaging.EventHubs;
 using Azure.Messaging.EventHubs.Producer;
 using ClickFunctions.Azure.Tests.EventHubs;
 using ClickFunctions.Azure.Tests.Infrastructure;
+using ClickFunctions.Tests;
 using ClickFunctions.Clicks;
 using ClickFunctions.Functions;
 using ClickFunctions.Signing;
@@ -131,5 +132,45 @@ public sealed class ClickRedirectTests : IAsyncLifetime
         Assert.InRange(context.Response.StatusCode, 400, 499);
         Assert.False(context.Response.Headers.ContainsKey("Location"));
         Assert.Equal(0, _producer.SendsStarted);
+    }
+
+    [Fact]
+    public async Task Browser_clicks_get_their_country_from_the_configured_MaxMind_database_and_device_os_browser_from_agent_and_hints()
+    {
+        // The Functions app with Geo:CountryDatabase (MaxMind's GeoLite2 test database) and a data-centre range, as the
+        // app settings would configure them; the same acceptance clicks as the local host's ClickDimensionsTests.
+        var settings = AppSettings.Valid();
+        settings["Geo:CountryDatabase"] = Path.Combine(AppContext.BaseDirectory, "Fixtures", "geo", "GeoLite2-Country-Test.mmdb");
+        settings["InvalidTraffic:DataCentreRanges:0"] = BrowserClicks.DataCentreRange;
+        var producer = new RecordingProducer();
+        var builder = Program.CreateBuilder(AppSettings.AsArgs(settings));
+        builder.Services.AddSingleton<EventHubProducerClient>(producer);
+        using var host = builder.Build();
+        var signer = host.Services.GetRequiredService<ClickUrlSigner>();
+        foreach (var c in BrowserClicks.Cases)
+        {
+            var context = new DefaultHttpContext { RequestServices = host.Services };
+            context.Request.Method = "GET";
+            context.Request.Path = "/c";
+            context.Request.QueryString = new QueryString("?" + signer.SignQuery(new ClickUrlFields(c.Ad, "adv-1", "https://shop.example/landing", "cmp-1", "imp-" + c.Ad, Publisher: "news.example")));
+            context.Request.Headers.UserAgent = c.Agent;
+            foreach (var (name, value) in BrowserClicks.Hints(c))
+            {
+                context.Request.Headers[name] = value;
+            }
+            context.Connection.RemoteIpAddress = IPAddress.Parse(c.Ip);
+            context.Response.Body = new MemoryStream();
+            await ClickRedirect.RunAsync(context.Request);
+            Assert.Equal(302, context.Response.StatusCode);
+        }
+
+        var published = producer.Sent.SelectMany(s => s.Events).Select(e => ClickWireFormat.Decode(e.EventBody.ToArray())).ToDictionary(c => c.AdId);
+        foreach (var c in BrowserClicks.Cases)
+        {
+            var click = published[c.Ad];
+            Assert.Equal((c.Country, c.Device, c.Os, c.Browser, c.Reason), (click.Dimensions.Country, click.Dimensions.Device, click.Dimensions.Os, click.Dimensions.Browser, click.Reason));
+            Assert.Equal("news.example", click.Dimensions.Publisher);
+            Assert.DoesNotContain(c.Ip, click.TruncatedIp, StringComparison.Ordinal);
+        }
     }
 }

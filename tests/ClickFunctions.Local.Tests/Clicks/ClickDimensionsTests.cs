@@ -20,22 +20,7 @@ public sealed class ClickDimensionsTests : IDisposable
 {
     private readonly string _dataDirectory = Directory.CreateTempSubdirectory("cf-dims-").FullName;
 
-    private const string ChromeBrands = "\"Chromium\";v=\"124\", \"Google Chrome\";v=\"124\", \"Not-A.Brand\";v=\"99\"";
-    private const string EdgeBrands = "\"Microsoft Edge\";v=\"124\", \"Chromium\";v=\"124\", \"Not-A.Brand\";v=\"99\"";
-
-    // ad, client address (X-Forwarded-For from the trusted loopback proxy), user agent, Sec-CH-UA-Mobile, -Platform, Sec-CH-UA,
-    // then expected country, device, os, browser, reason.
-    private static readonly (string Ad, string Ip, string Agent, string? Mobile, string? Platform, string? Brands, string Country, string Device, string Os, string Browser, ClickReason Reason)[] Cases =
-    [
-        ("iphone", "81.2.69.142", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1", null, null, null, "GB", "mobile", "ios", "safari", ClickReason.Valid),
-        ("ipad", "89.160.20.115", "Mozilla/5.0 (iPad; CPU OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1", null, null, null, "SE", "tablet", "ios", "safari", ClickReason.Valid),
-        ("android", "216.160.83.57", "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Mobile Safari/537.36", "?1", "\"Android\"", ChromeBrands, "US", "mobile", "android", "chrome", ClickReason.Valid),
-        ("win-chrome", "2001:218::1", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36", "?0", "\"Windows\"", ChromeBrands, "JP", "desktop", "windows", "chrome", ClickReason.Valid),
-        ("win-edge", "67.43.156.9", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36 Edg/124.0.0.0", "?0", "\"Windows\"", EdgeBrands, "BT", "desktop", "windows", "edge", ClickReason.Valid),
-        ("linux-firefox", "192.0.2.1", "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0", null, null, null, "unknown", "desktop", "linux", "firefox", ClickReason.Valid),
-        ("crawler", "81.2.69.143", "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", null, null, null, "GB", "other", "other", "other", ClickReason.BotUserAgent),
-        ("datacentre", "198.51.100.7", "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0", null, null, null, "unknown", "desktop", "linux", "firefox", ClickReason.DataCentre),
-    ];
+    private static BrowserClicks.BrowserClick[] Cases => BrowserClicks.Cases;
 
     [Fact]
     public async Task Clicks_from_known_browsers_and_addresses_carry_the_expected_dimensions_in_the_log()
@@ -46,7 +31,7 @@ public sealed class ClickDimensionsTests : IDisposable
         {
             ["TrustedProxies__KnownProxies__0"] = "127.0.0.1",
             ["Geo__CountryDatabase"] = Path.Combine(AppContext.BaseDirectory, "Fixtures", "geo", "GeoLite2-Country-Test.mmdb"),
-            ["InvalidTraffic__DataCentreRanges__0"] = "198.51.100.0/24",
+            ["InvalidTraffic__DataCentreRanges__0"] = BrowserClicks.DataCentreRange,
         };
         await using (var host = await LocalHostProcess.StartAsync(_dataDirectory, keys, environment, ct))
         {
@@ -57,12 +42,9 @@ public sealed class ClickDimensionsTests : IDisposable
                 using var request = new HttpRequestMessage(HttpMethod.Get, keys.ClickPath(fields));
                 request.Headers.TryAddWithoutValidation("User-Agent", c.Agent);
                 request.Headers.TryAddWithoutValidation("X-Forwarded-For", c.Ip);
-                foreach (var (name, value) in new[] { ("Sec-CH-UA-Mobile", c.Mobile), ("Sec-CH-UA-Platform", c.Platform), ("Sec-CH-UA", c.Brands) })
+                foreach (var (name, value) in BrowserClicks.Hints(c))
                 {
-                    if (value is not null)
-                    {
-                        request.Headers.TryAddWithoutValidation(name, value);
-                    }
+                    request.Headers.TryAddWithoutValidation(name, value);
                 }
                 using var response = await client.SendAsync(request, ct);
                 Assert.Equal(HttpStatusCode.Found, response.StatusCode);
@@ -74,7 +56,7 @@ public sealed class ClickDimensionsTests : IDisposable
             var now = DateTimeOffset.UtcNow;
             var from = new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero).AddDays(-1);
             string range = $"from={QueryApi.Iso(from)}&to={QueryApi.Iso(from.AddDays(3))}";
-            foreach (var (by, value) in new (string, Func<(string Ad, string Ip, string Agent, string? Mobile, string? Platform, string? Brands, string Country, string Device, string Os, string Browser, ClickReason Reason), string>)[]
+            foreach (var (by, value) in new (string, Func<BrowserClicks.BrowserClick, string>)[]
                 { ("country", c => c.Country), ("device", c => c.Device), ("os", c => c.Os), ("browser", c => c.Browser) })
             {
                 foreach (var c in Cases)
