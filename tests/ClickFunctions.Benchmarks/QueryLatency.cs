@@ -203,7 +203,7 @@ public static class QueryLatency
                     GROUP BY s.id, v.id, s.m // {minutes} ORDER BY s.m // {minutes}
                     """));
             }
-            // The advertiser's day rollup, the sum of its ads' day rows as the writer keeps it (decision 099).
+            // The advertiser's day rollup, the sum of its ads' day rows as the writer keeps it (decision 103).
             Execute("""
                 INSERT INTO advertiser_dims_day (advertiser, value, bucket, clicks, invalid_clicks)
                 SELECT a.advertiser_id, d.value, d.bucket, sum(d.clicks), sum(d.invalid_clicks)

@@ -69,7 +69,7 @@ public sealed partial class DuckDbClickStore
             DimensionRowsDeleted += trim.ExecuteNonQuery();
             if (granularity == Granularity.Day)
             {
-                // The advertiser's day rollup goes with the ad day rows it sums (decision 099).
+                // The advertiser's day rollup goes with the ad day rows it sums (decision 103).
                 trim.CommandText = string.Create(CultureInfo.InvariantCulture,
                     $"DELETE FROM advertiser_dims_day WHERE bucket < {(cutoff.ToUnixTimeSeconds() + seconds - 1) / seconds}");
                 DimensionRowsDeleted += trim.ExecuteNonQuery();

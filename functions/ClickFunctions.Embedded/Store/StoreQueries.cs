@@ -164,7 +164,7 @@ internal static class StoreQueries
             }
             else if (table == "dims_day")
             {
-                // The advertiser's whole days from its own day rollup (decision 099): a bucket range the zone maps cut
+                // The advertiser's whole days from its own day rollup (decision 103): a bucket range the zone maps cut
                 // to those days' row groups, of one row per advertiser and value a day instead of every ad's.
                 sql.Append(part++ == 0 ? "" : " UNION ALL ")
                     .Append(CultureInfo.InvariantCulture, $"SELECT value, bucket, clicks, invalid_clicks, {first} AS lo, {end} AS hi FROM advertiser_dims_day WHERE bucket >= {first} AND bucket < {end} AND advertiser = $advertiser");

@@ -17,7 +17,7 @@ internal static class StoreSchema
 {
     /// <summary>
     /// 4: the advertiser's day dimension rollup (<c>advertiser_dims_day</c>), migrated from version 3 by summing
-    /// <c>dims_day</c> (docs/decisions/099-advertiser-breakdowns-from-their-own-day-rollup.md).
+    /// <c>dims_day</c> (docs/decisions/103-advertiser-breakdowns-from-their-own-day-rollup.md).
     /// 3: dimension rollups (<c>dim_values</c>, <c>dims_quarter</c>, <c>dims_day</c>) and the windows reconciliation
     /// confirmed (<c>reconciled_windows</c>); docs/decisions/076-dimension-rollups-in-the-embedded-store.md.
     /// 2: exact ad identity by dictionary ids and the campaign in the bucket key. 1 (unversioned): FNV-1a keys.

@@ -35,7 +35,7 @@ internal sealed class StoreWriter(DuckDBConnection connection)
         WHERE NOT EXISTS (SELECT 1 FROM dim_values v WHERE v.dim = s.dim AND v.value = s.value)
         """;
 
-    // The advertiser's day rollup, from the same staged values (docs/decisions/099): an advertiser's breakdown reads it
+    // The advertiser's day rollup, from the same staged values (docs/decisions/103): an advertiser's breakdown reads it
     // for whole UTC days instead of every ad's day rows.
     private static readonly string AdvertiserDayUpsert = string.Create(CultureInfo.InvariantCulture, $"""
         INSERT INTO advertiser_dims_day (advertiser, value, bucket, clicks, invalid_clicks)

@@ -8,7 +8,7 @@ namespace ClickFunctions.Tests.Store;
 
 /// <summary>
 /// An advertiser's breakdown reads its whole UTC days from its own day rollup and the edge quarter hours from every
-/// ad's quarter rows (docs/decisions/099). Checked against sums computed here from the clicks written, with a second
+/// ad's quarter rows (docs/decisions/103). Checked against sums computed here from the clicks written, with a second
 /// advertiser's ads in the same minutes (whose rows must not leak in), and through the v3 → v4 migration and retention.
 /// </summary>
 public sealed class AdvertiserBreakdownTests : IDisposable

@@ -52,7 +52,7 @@ public sealed class ClickDimensionsTests : IDisposable
 
             // The same clicks through the consumer and the query API: each ad's breakdown by country, device, os and
             // browser has its one click under the expected value (valid or invalid), and the advertiser's breakdown
-            // (its own day rollup for whole days, decision 099) sums them.
+            // (its own day rollup for whole days, decision 103) sums them.
             var now = DateTimeOffset.UtcNow;
             var from = new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero).AddDays(-1);
             string range = $"from={QueryApi.Iso(from)}&to={QueryApi.Iso(from.AddDays(3))}";
