@@ -18,18 +18,23 @@ namespace ClickFunctions.Aggregation;
 /// click), strings come from pools the step keeps across batches, the bucket dictionary is sized from the buckets
 /// per event of the batches before, and a bucket's dimension values are one <see cref="DimensionCountCollection"/>. A
 /// singleton that hosts may run on several batches at once: what a batch works in is its own (rented scratch).
+/// Decision 102: the buckets are the step's too, reused once the host disposes the result
+/// (<see cref="AggregationResult.Dispose"/>); each batch running at once counts into buckets of its own.
 /// </remarks>
 public sealed class AggregationStep(IClaimStore claims, FloodRule? flood = null)
 {
     private readonly FloodRule _flood = flood ?? FloodRule.Off;
     private readonly ConcurrentBag<Scratch> _scratch = [];
+    private readonly ConcurrentBag<BucketArena> _arenas = [];
     private double _bucketsPerEvent;
 
     public async ValueTask<AggregationResult> AggregateAsync(IReadOnlyList<RawEvent> batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
         int expected = (int)Math.Min(batch.Count, Math.Ceiling(batch.Count * Volatile.Read(ref _bucketsPerEvent)));
-        var result = new AggregationResult(expected) { Events = batch.Count };
+        var arena = _arenas.TryTake(out var kept) ? kept : new BucketArena(_arenas);
+        arena.Buckets.EnsureCapacity(expected);
+        var result = new AggregationResult(arena) { Events = batch.Count };
         var decoded = ArrayPool<DecodedClick>.Shared.Rent(batch.Count);
         var requests = ArrayPool<ClaimRequest>.Shared.Rent(batch.Count);
         var outcomes = ArrayPool<ClaimOutcome>.Shared.Rent(batch.Count);
@@ -108,7 +113,7 @@ public sealed class AggregationStep(IClaimStore claims, FloodRule? flood = null)
             {
                 await MarkFloodingAsync(batch, decoded, counted, reasons, cancellationToken).ConfigureAwait(false);
             }
-            var buckets = result.Buckets;
+            var buckets = arena.Buckets;
             for (int i = 0; i < batch.Count; i++)
             {
                 ref readonly var click = ref decoded[i];
@@ -118,7 +123,7 @@ public sealed class AggregationStep(IClaimStore claims, FloodRule? flood = null)
                 }
                 var key = new BucketKey(click.AdvertiserId, click.CampaignId, click.AdId, click.Minute);
                 ref var counts = ref CollectionsMarshal.GetValueRefOrAddDefault(buckets, key, out _);
-                counts ??= new BucketCounts();
+                counts ??= arena.Rent();
                 counts.Add(reasons[i], in click);
             }
             if (batch.Count > 0)
