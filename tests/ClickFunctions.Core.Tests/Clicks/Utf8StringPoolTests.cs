@@ -31,4 +31,26 @@ public class Utf8StringPoolTests
         Assert.Equal(10, pool.Count); // cleared once at the bound, then the last ten
         Assert.Equal("ref-0", pool.Get("ref-0"u8));
     }
+
+    [Fact]
+    public void Values_of_one_length_stay_distinct_and_each_keeps_its_one_string_as_the_pool_grows()
+    {
+        var pool = new Utf8StringPool();
+        var first = new List<string>();
+        for (int i = 0; i < 50_000; i++)
+        {
+            first.Add(pool.Get(Encoding.ASCII.GetBytes(i.ToString("x8", System.Globalization.CultureInfo.InvariantCulture))));
+        }
+
+        Assert.Equal(50_000, pool.Count);
+        for (int i = 0; i < first.Count; i++)
+        {
+            string again = pool.Get(Encoding.ASCII.GetBytes(i.ToString("x8", System.Globalization.CultureInfo.InvariantCulture)));
+            Assert.Equal(i.ToString("x8", System.Globalization.CultureInfo.InvariantCulture), again);
+            Assert.Same(first[i], again);
+        }
+        Assert.Equal("ad-1", pool.Get("ad-1"u8));
+        Assert.NotEqual("ad-1", pool.Get("ad-2"u8));
+        Assert.Equal(50_002, pool.Count);
+    }
 }
