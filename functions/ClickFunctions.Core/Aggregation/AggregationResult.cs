@@ -9,7 +9,7 @@ public sealed record DeadLetter(RawEvent Event, string Reason);
 /// <summary>What one aggregation step produced from one batch of raw events.</summary>
 /// <remarks>
 /// Decision 102: a result made by <see cref="AggregationStep"/> counts into buckets the step keeps for reuse.
-/// <see cref="Dispose"/> hands them back, emptied, for the step's next batches; a host disposes the result once the
+/// <see cref="Dispose"/> hands them back for the step's next batches (which empty them as they reuse them); a host disposes the result once the
 /// buckets are stored and reads nothing of it afterwards (<see cref="Buckets"/> then throws). A result never disposed
 /// is simply collected, as before.
 /// </remarks>
@@ -38,7 +38,7 @@ public sealed class AggregationResult : IDisposable
 
     public int Redelivered { get; set; }
 
-    /// <summary>Hands the buckets back to the step that counted them (emptied, for its next batches). Idempotent.</summary>
+    /// <summary>Hands the buckets back to the step that counted them, for its next batches. Idempotent.</summary>
     public void Dispose()
     {
         _disposed = true;
@@ -48,7 +48,7 @@ public sealed class AggregationResult : IDisposable
 
 /// <summary>
 /// What a step's batch counts into, kept across batches (decision 102): the bucket dictionary (its capacity) and
-/// the buckets of earlier batches, emptied. One result uses it at a time: it is taken from the step's bag for a batch
+/// the buckets of earlier batches, to be emptied and reused. One result uses it at a time: it is taken from the step's bag for a batch
 /// and goes back when that batch's result is disposed, so batches running at once each count into their own.
 /// </summary>
 internal sealed class BucketArena(ConcurrentBag<BucketArena> home)
@@ -60,19 +60,30 @@ internal sealed class BucketArena(ConcurrentBag<BucketArena> home)
 
     public Dictionary<BucketKey, BucketCounts> Buckets { get; } = [];
 
-    /// <summary>An empty bucket: one of an earlier batch if there is one.</summary>
-    public BucketCounts Rent() => _spare.TryPop(out var counts) ? counts : new BucketCounts();
+    /// <summary>
+    /// An empty bucket: one of an earlier batch if there is one, emptied now, just before it is counted into (its
+    /// memory is touched once, not once when handed back and again when reused).
+    /// </summary>
+    public BucketCounts Rent()
+    {
+        if (_spare.TryPop(out var counts))
+        {
+            counts.Reset();
+            return counts;
+        }
+        return new BucketCounts();
+    }
 
-    /// <summary>Empties every bucket, keeps them (up to <see cref="MaxSpare"/>) and goes back to the step.</summary>
+    /// <summary>Keeps the buckets (up to <see cref="MaxSpare"/>, emptied when rented) and goes back to the step.</summary>
     public void Return()
     {
         foreach (var counts in Buckets.Values)
         {
-            if (_spare.Count < MaxSpare)
+            if (_spare.Count == MaxSpare)
             {
-                counts.Reset();
-                _spare.Push(counts);
+                break;
             }
+            _spare.Push(counts);
         }
         Buckets.Clear();
         home.Add(this);

@@ -53,4 +53,19 @@ public class Utf8StringPoolTests
         Assert.NotEqual("ad-1", pool.Get("ad-2"u8));
         Assert.Equal(50_002, pool.Count);
     }
+
+    [Fact]
+    public void Values_sharing_their_first_sixteen_bytes_or_a_zero_padded_prefix_stay_distinct()
+    {
+        var pool = new Utf8StringPool();
+        string a = pool.Get("sixteen-bytes-ab.example"u8), b = pool.Get("sixteen-bytes-ab.elsewhere"u8);
+        string c = pool.Get("pub-1"u8), d = pool.Get("pub-1\0"u8), e = pool.Get("sixteen-bytes-ab"u8);
+
+        Assert.Equal(("sixteen-bytes-ab.example", "sixteen-bytes-ab.elsewhere"), (a, b));
+        Assert.Equal(("pub-1", "pub-1\0", "sixteen-bytes-ab"), (c, d, e));
+        Assert.Same(b, pool.Get("sixteen-bytes-ab.elsewhere"u8));
+        Assert.Same(d, pool.Get("pub-1\0"u8));
+        Assert.Same(e, pool.Get("sixteen-bytes-ab"u8));
+        Assert.Equal(5, pool.Count);
+    }
 }
