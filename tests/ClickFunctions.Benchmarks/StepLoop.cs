@@ -24,18 +24,21 @@ public static class StepLoop
         using var ticks = new AllocationTicks();
         var total = Stopwatch.StartNew();
         var times = new List<double>();
+        var cpuTimes = new List<double>();
         while (total.Elapsed.TotalSeconds < seconds)
         {
             b.ResetClaims();
             long allocated = GC.GetAllocatedBytesForCurrentThread();
+            double cpu = Interleaved.CpuSeconds();
             var sw = Stopwatch.StartNew();
             _ = before ? b.Before().GetAwaiter().GetResult() : b.AggregateEvents().GetAwaiter().GetResult();
             double ns = sw.Elapsed.TotalNanoseconds / 200_000;
             times.Add(ns);
+            cpuTimes.Add((Interleaved.CpuSeconds() - cpu) * 1e9 / 200_000);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{ns:F0} ns/event, {(GC.GetAllocatedBytesForCurrentThread() - allocated) / 200_000.0:F0} B/event; GCs gen0/1/2 so far {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}"));
         }
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"median {Interleaved.Median(times):F0} ns/event over {times.Count} passes; load average: {Interleaved.LoadAverage()}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"median {Interleaved.Median(times):F0} ns/event ({Interleaved.Median(cpuTimes):F0} ns of the process's CPU time) over {times.Count} passes; load average: {Interleaved.LoadAverage()}"));
         foreach (var (type, bytes) in ticks.Top(8))
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  allocated (ticks) {bytes / 1e6,10:F1} MB  {type}"));
