@@ -78,62 +78,59 @@ public sealed class AggregationStep(IClaimStore claims, FloodRule? flood = null)
             {
                 await claims.ClaimAsync(requests.AsMemory(0, claimCount), outcomes.AsMemory(0, claimCount), cancellationToken).ConfigureAwait(false);
             }
-            List<int>? counted = _flood.Enabled ? [] : null;
-            var reasons = ArrayPool<ClickReason>.Shared.Rent(batch.Count);
-            try
-            {
-            for (int i = 0; i < batch.Count; i++)
-            {
-                ref readonly var click = ref decoded[i];
-                if (click.AdId is null)
-                {
-                    continue;
-                }
-                var reason = click.Reason;
-                if (click.IsValid)
-                {
-                    var outcome = claimOf[i] >= 0 ? outcomes[claimOf[i]] : ClaimOutcome.Duplicate;
-                    if (outcome == ClaimOutcome.Duplicate)
-                    {
-                        reason = ClickReason.Duplicate;
-                        result.Duplicates++;
-                    }
-                    else
-                    {
-                        if (outcome == ClaimOutcome.ClaimedBefore)
-                        {
-                            result.Redelivered++;
-                        }
-                        counted?.Add(i);
-                    }
-                }
-                reasons[i] = reason;
-            }
-            if (counted is { Count: > 0 })
-            {
-                await MarkFloodingAsync(batch, decoded, counted, reasons, cancellationToken).ConfigureAwait(false);
-            }
             var buckets = arena.Buckets;
-            for (int i = 0; i < batch.Count; i++)
+            if (!_flood.Enabled)
             {
-                ref readonly var click = ref decoded[i];
-                if (click.AdId is null)
+                // Without a flood rule each click's reason is final once its claim is known: one pass decides and counts.
+                for (int i = 0; i < batch.Count; i++)
                 {
-                    continue;
+                    ref readonly var click = ref decoded[i];
+                    if (click.AdId is not null)
+                    {
+                        Count(buckets, arena, Outcome(in click, claimOf[i], outcomes, result), in click);
+                    }
                 }
-                var key = new BucketKey(click.AdvertiserId, click.CampaignId, click.AdId, click.Minute);
-                ref var counts = ref CollectionsMarshal.GetValueRefOrAddDefault(buckets, key, out _);
-                counts ??= arena.Rent();
-                counts.Add(reasons[i], in click);
+            }
+            else
+            {
+                var counted = new List<int>();
+                var reasons = ArrayPool<ClickReason>.Shared.Rent(batch.Count);
+                try
+                {
+                    for (int i = 0; i < batch.Count; i++)
+                    {
+                        ref readonly var click = ref decoded[i];
+                        if (click.AdId is null)
+                        {
+                            continue;
+                        }
+                        reasons[i] = Outcome(in click, claimOf[i], outcomes, result);
+                        if (click.IsValid && reasons[i] == ClickReason.Valid)
+                        {
+                            counted.Add(i);
+                        }
+                    }
+                    if (counted.Count > 0)
+                    {
+                        await MarkFloodingAsync(batch, decoded, counted, reasons, cancellationToken).ConfigureAwait(false);
+                    }
+                    for (int i = 0; i < batch.Count; i++)
+                    {
+                        ref readonly var click = ref decoded[i];
+                        if (click.AdId is not null)
+                        {
+                            Count(buckets, arena, reasons[i], in click);
+                        }
+                    }
+                }
+                finally
+                {
+                    ArrayPool<ClickReason>.Shared.Return(reasons);
+                }
             }
             if (batch.Count > 0)
             {
                 Volatile.Write(ref _bucketsPerEvent, (double)buckets.Count / batch.Count);
-            }
-            }
-            finally
-            {
-                ArrayPool<ClickReason>.Shared.Return(reasons);
             }
             return result;
         }
@@ -147,6 +144,37 @@ public sealed class AggregationStep(IClaimStore claims, FloodRule? flood = null)
             ArrayPool<ClaimOutcome>.Shared.Return(outcomes);
             ArrayPool<int>.Shared.Return(claimOf);
         }
+    }
+
+    /// <summary>
+    /// A decoded click's reason once the claims are in: a valid click whose claim says duplicate (or that repeats one
+    /// earlier in the batch, <paramref name="claim"/> -2) is a duplicate; a redelivered one still counts.
+    /// </summary>
+    private static ClickReason Outcome(in DecodedClick click, int claim, ClaimOutcome[] outcomes, AggregationResult result)
+    {
+        if (!click.IsValid)
+        {
+            return click.Reason;
+        }
+        var outcome = claim >= 0 ? outcomes[claim] : ClaimOutcome.Duplicate;
+        if (outcome == ClaimOutcome.Duplicate)
+        {
+            result.Duplicates++;
+            return ClickReason.Duplicate;
+        }
+        if (outcome == ClaimOutcome.ClaimedBefore)
+        {
+            result.Redelivered++;
+        }
+        return ClickReason.Valid;
+    }
+
+    private static void Count(Dictionary<BucketKey, BucketCounts> buckets, BucketArena arena, ClickReason reason, in DecodedClick click)
+    {
+        var key = new BucketKey(click.AdvertiserId, click.CampaignId, click.AdId, click.Minute);
+        ref var counts = ref CollectionsMarshal.GetValueRefOrAddDefault(buckets, key, out _);
+        counts ??= arena.Rent();
+        counts.Add(reason, in click);
     }
 
     /// <summary>
