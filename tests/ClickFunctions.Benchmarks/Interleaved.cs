@@ -8,7 +8,8 @@ namespace ClickFunctions.Benchmarks;
 /// alternated in one process, round after round, so that both see the same machine load (a shared machine's load
 /// changes from one BenchmarkDotNet benchmark to the next, which biases its ratios). Prints each row's medians and
 /// the median of the per-round ratios. The BenchmarkDotNet classes stay the reference; this is their quick, fair
-/// companion on a busy machine.
+/// companion on a busy machine. Beside the wall-clock time it prints the process's CPU time per operation (Linux),
+/// which on a shared machine leaves out the time other processes held the cores.
 /// </summary>
 public static class Interleaved
 {
@@ -56,26 +57,60 @@ public static class Interleaved
         var old = new List<double>();
         var now = new List<double>();
         var ratios = new List<double>();
+        var oldCpu = new List<double>();
+        var nowCpu = new List<double>();
         for (int r = 0; r < rounds; r++)
         {
             setup?.Invoke(); // outside the timing, as BenchmarkDotNet's [IterationSetup]
-            double o = Time(before) / operations;
+            var (o, oc) = Time(before);
             setup?.Invoke();
-            double n = Time(after) / operations;
-            old.Add(o);
-            now.Add(n);
+            var (n, nc) = Time(after);
+            old.Add(o / operations);
+            now.Add(n / operations);
             ratios.Add(n / o);
+            oldCpu.Add(oc / operations);
+            nowCpu.Add(nc / operations);
         }
         double mo = Median(old), mn = Median(now);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{name}: before {mo * 1e9:F0} ns/op ({1 / mo / 1e6:F2} M {unit}), after {mn * 1e9:F0} ns/op ({1 / mn / 1e6:F2} M {unit}), ratio after/before {Median(ratios):F2} (median of {rounds} rounds)"));
+        if (CpuSeconds() > 0)
+        {
+            double co = Median(oldCpu), cn = Median(nowCpu);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"    CPU time of the process: before {co * 1e9:F0} ns/op ({1 / co / 1e6:F2} M {unit} per CPU-second), after {cn * 1e9:F0} ns/op ({1 / cn / 1e6:F2} M {unit} per CPU-second)"));
+        }
     }
 
-    private static double Time<T>(Func<T> f)
+    /// <summary>
+    /// Wall-clock seconds, and the CPU seconds the whole process spent (every thread: the collector's and the JIT's
+    /// too). On a shared machine the first counts the time others held the cores; the second is the work itself.
+    /// </summary>
+    private static (double Wall, double Cpu) Time<T>(Func<T> f)
     {
+        double cpu = CpuSeconds();
         var sw = Stopwatch.StartNew();
         f();
-        return sw.Elapsed.TotalSeconds;
+        return (sw.Elapsed.TotalSeconds, CpuSeconds() - cpu);
+    }
+
+    /// <summary>CLOCK_PROCESS_CPUTIME_ID on Linux (nanosecond resolution); 0 elsewhere.</summary>
+    internal static double CpuSeconds()
+    {
+        if (!OperatingSystem.IsLinux() || ClockGetTime(2, out var t) != 0)
+        {
+            return 0;
+        }
+        return t.Seconds + t.Nanoseconds / 1e9;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "clock_gettime")]
+    private static extern int ClockGetTime(int clock, out TimeSpec time);
+
+    private struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
     }
 
     internal static double Median(List<double> values)

@@ -14,6 +14,10 @@ if (args is ["step-phases", ..])
 {
     return StepPhases.Run(args[1..]);
 }
+if (args is ["step-loop", ..])
+{
+    return StepLoop.Run(args[1..]);
+}
 if (args is ["interleaved", ..])
 {
     return Interleaved.Run(args[1..]);

@@ -157,8 +157,8 @@ public static class StepPhases
             measure = Measure.Start();
             foreach (var batch in batches)
             {
-                step.AggregateAsync(batch, CancellationToken.None).AsTask().GetAwaiter().GetResult();
-                embedded.CommitPending();
+                using var result = step.AggregateAsync(batch, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+                embedded.CommitPending(); // then the result goes back to the step, as the consumer's does (decision 102)
             }
             var whole = measure.Stop();
             if (r == 0)

@@ -82,7 +82,8 @@ public sealed partial class ClickAggregator(
 
     private async Task AggregateOnceAsync(IReadOnlyList<RawEvent> batch, string batchId, CancellationToken cancellationToken)
     {
-        var result = await step.AggregateAsync(batch, cancellationToken).ConfigureAwait(false);
+        // Disposed when this attempt is done (stored, or failed): the buckets go back to the step (decision 102).
+        using var result = await step.AggregateAsync(batch, cancellationToken).ConfigureAwait(false);
         await deadLetters.WriteAsync(batchId, result.DeadLetters, cancellationToken).ConfigureAwait(false);
         try
         {

@@ -18,18 +18,23 @@ namespace ClickFunctions.Aggregation;
 /// click), strings come from pools the step keeps across batches, the bucket dictionary is sized from the buckets
 /// per event of the batches before, and a bucket's dimension values are one <see cref="DimensionCountCollection"/>. A
 /// singleton that hosts may run on several batches at once: what a batch works in is its own (rented scratch).
+/// Decision 102: the buckets are the step's too, reused once the host disposes the result
+/// (<see cref="AggregationResult.Dispose"/>); each batch running at once counts into buckets of its own.
 /// </remarks>
 public sealed class AggregationStep(IClaimStore claims, FloodRule? flood = null)
 {
     private readonly FloodRule _flood = flood ?? FloodRule.Off;
     private readonly ConcurrentBag<Scratch> _scratch = [];
+    private readonly ConcurrentBag<BucketArena> _arenas = [];
     private double _bucketsPerEvent;
 
     public async ValueTask<AggregationResult> AggregateAsync(IReadOnlyList<RawEvent> batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
         int expected = (int)Math.Min(batch.Count, Math.Ceiling(batch.Count * Volatile.Read(ref _bucketsPerEvent)));
-        var result = new AggregationResult(expected) { Events = batch.Count };
+        var arena = _arenas.TryTake(out var kept) ? kept : new BucketArena(_arenas);
+        arena.Buckets.EnsureCapacity(expected);
+        var result = new AggregationResult(arena) { Events = batch.Count };
         var decoded = ArrayPool<DecodedClick>.Shared.Rent(batch.Count);
         var requests = ArrayPool<ClaimRequest>.Shared.Rent(batch.Count);
         var outcomes = ArrayPool<ClaimOutcome>.Shared.Rent(batch.Count);
@@ -73,62 +78,59 @@ public sealed class AggregationStep(IClaimStore claims, FloodRule? flood = null)
             {
                 await claims.ClaimAsync(requests.AsMemory(0, claimCount), outcomes.AsMemory(0, claimCount), cancellationToken).ConfigureAwait(false);
             }
-            List<int>? counted = _flood.Enabled ? [] : null;
-            var reasons = ArrayPool<ClickReason>.Shared.Rent(batch.Count);
-            try
+            var buckets = arena.Buckets;
+            if (!_flood.Enabled)
             {
-            for (int i = 0; i < batch.Count; i++)
-            {
-                ref readonly var click = ref decoded[i];
-                if (click.AdId is null)
+                // Without a flood rule each click's reason is final once its claim is known: one pass decides and counts.
+                for (int i = 0; i < batch.Count; i++)
                 {
-                    continue;
-                }
-                var reason = click.Reason;
-                if (click.IsValid)
-                {
-                    var outcome = claimOf[i] >= 0 ? outcomes[claimOf[i]] : ClaimOutcome.Duplicate;
-                    if (outcome == ClaimOutcome.Duplicate)
+                    ref readonly var click = ref decoded[i];
+                    if (click.AdId is not null)
                     {
-                        reason = ClickReason.Duplicate;
-                        result.Duplicates++;
+                        Count(buckets, arena, Outcome(in click, claimOf[i], outcomes, result), in click);
                     }
-                    else
+                }
+            }
+            else
+            {
+                var counted = new List<int>();
+                var reasons = ArrayPool<ClickReason>.Shared.Rent(batch.Count);
+                try
+                {
+                    for (int i = 0; i < batch.Count; i++)
                     {
-                        if (outcome == ClaimOutcome.ClaimedBefore)
+                        ref readonly var click = ref decoded[i];
+                        if (click.AdId is null)
                         {
-                            result.Redelivered++;
+                            continue;
                         }
-                        counted?.Add(i);
+                        reasons[i] = Outcome(in click, claimOf[i], outcomes, result);
+                        if (click.IsValid && reasons[i] == ClickReason.Valid)
+                        {
+                            counted.Add(i);
+                        }
+                    }
+                    if (counted.Count > 0)
+                    {
+                        await MarkFloodingAsync(batch, decoded, counted, reasons, cancellationToken).ConfigureAwait(false);
+                    }
+                    for (int i = 0; i < batch.Count; i++)
+                    {
+                        ref readonly var click = ref decoded[i];
+                        if (click.AdId is not null)
+                        {
+                            Count(buckets, arena, reasons[i], in click);
+                        }
                     }
                 }
-                reasons[i] = reason;
-            }
-            if (counted is { Count: > 0 })
-            {
-                await MarkFloodingAsync(batch, decoded, counted, reasons, cancellationToken).ConfigureAwait(false);
-            }
-            var buckets = result.Buckets;
-            for (int i = 0; i < batch.Count; i++)
-            {
-                ref readonly var click = ref decoded[i];
-                if (click.AdId is null)
+                finally
                 {
-                    continue;
+                    ArrayPool<ClickReason>.Shared.Return(reasons);
                 }
-                var key = new BucketKey(click.AdvertiserId, click.CampaignId, click.AdId, click.Minute);
-                ref var counts = ref CollectionsMarshal.GetValueRefOrAddDefault(buckets, key, out _);
-                counts ??= new BucketCounts();
-                counts.Add(reasons[i], in click);
             }
             if (batch.Count > 0)
             {
                 Volatile.Write(ref _bucketsPerEvent, (double)buckets.Count / batch.Count);
-            }
-            }
-            finally
-            {
-                ArrayPool<ClickReason>.Shared.Return(reasons);
             }
             return result;
         }
@@ -142,6 +144,37 @@ public sealed class AggregationStep(IClaimStore claims, FloodRule? flood = null)
             ArrayPool<ClaimOutcome>.Shared.Return(outcomes);
             ArrayPool<int>.Shared.Return(claimOf);
         }
+    }
+
+    /// <summary>
+    /// A decoded click's reason once the claims are in: a valid click whose claim says duplicate (or that repeats one
+    /// earlier in the batch, <paramref name="claim"/> -2) is a duplicate; a redelivered one still counts.
+    /// </summary>
+    private static ClickReason Outcome(in DecodedClick click, int claim, ClaimOutcome[] outcomes, AggregationResult result)
+    {
+        if (!click.IsValid)
+        {
+            return click.Reason;
+        }
+        var outcome = claim >= 0 ? outcomes[claim] : ClaimOutcome.Duplicate;
+        if (outcome == ClaimOutcome.Duplicate)
+        {
+            result.Duplicates++;
+            return ClickReason.Duplicate;
+        }
+        if (outcome == ClaimOutcome.ClaimedBefore)
+        {
+            result.Redelivered++;
+        }
+        return ClickReason.Valid;
+    }
+
+    private static void Count(Dictionary<BucketKey, BucketCounts> buckets, BucketArena arena, ClickReason reason, in DecodedClick click)
+    {
+        var key = new BucketKey(click.AdvertiserId, click.CampaignId, click.AdId, click.Minute);
+        ref var counts = ref CollectionsMarshal.GetValueRefOrAddDefault(buckets, key, out _);
+        counts ??= arena.Rent();
+        counts.Add(reason, in click);
     }
 
     /// <summary>

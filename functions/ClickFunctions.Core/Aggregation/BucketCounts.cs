@@ -83,5 +83,16 @@ public sealed class BucketCounts
     public void AddDimension(ClickDimension dimension, string value, long clicks, long invalidClicks) =>
         (Dimensions ??= new()).Add(dimension, value, clicks, invalidClicks);
 
+    /// <summary>
+    /// Back to an empty bucket for the step's next batch (decision 102): no clicks, no reasons, and the dimension
+    /// collection kept but emptied (the step counts every click's dimensions, so a reused bucket gets them again).
+    /// </summary>
+    internal void Reset()
+    {
+        Clicks = 0;
+        Array.Clear(InvalidByReason);
+        Dimensions?.Clear();
+    }
+
     public bool IsZero => Clicks == 0 && Array.TrueForAll(InvalidByReason, n => n == 0);
 }

@@ -85,6 +85,14 @@ public sealed class DimensionCountCollection : IReadOnlyCollection<KeyValuePair<
         return false;
     }
 
+    /// <summary>Forgets every value, keeping the entry array (what <see cref="BucketCounts.Reset"/> reuses).</summary>
+    internal void Clear()
+    {
+        Array.Clear(_entries, 0, _length);
+        _length = Heads;
+        _count = 0;
+    }
+
     private int Append(ClickDimension dimension, string value)
     {
         if (_length == _entries.Length)

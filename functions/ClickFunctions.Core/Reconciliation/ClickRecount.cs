@@ -71,7 +71,7 @@ public static class ClickRecount
             {
                 var chunk = events.GetRange(start, Math.Min(ChunkEvents, events.Count - start));
                 Observe(chunk, recount);
-                var result = await step.AggregateAsync(chunk, cancellationToken).ConfigureAwait(false);
+                using var result = await step.AggregateAsync(chunk, cancellationToken).ConfigureAwait(false); // added into the recount's own buckets, then back to the step
                 recount.Malformed += result.DeadLetters.Count;
                 foreach (var (key, counts) in result.Buckets)
                 {

@@ -131,6 +131,7 @@ public sealed partial class ClickConsumer(
                 {
                     Log.DeadLettered(logger, result.DeadLetters.Count, result.DeadLetters[0].Reason);
                 }
+                result.Dispose(); // stored and counted: the buckets go back to the step for the next batch (decision 102)
                 var now = time.GetUtcNow();
                 if (now >= nextPurge)
                 {

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using ClickFunctions.Aggregation;
 using ClickFunctions.Clicks;
@@ -7,44 +8,47 @@ using ClickFunctions.Ports;
 namespace ClickFunctions.Benchmarks.Baseline;
 
 /// <summary>
-/// The aggregation step as it was before decision 097 (main at 08be408, with decisions 093 and 096), kept only as the
-/// benchmark's baseline so the old and the new implementation run side by side in one BenchmarkDotNet run: a
-/// <see cref="Utf8StringPool"/> per batch, a <see cref="ClickEvent"/> per event, unsized dictionaries, and per bucket
-/// a reason array, a dimension dictionary and a <see cref="DimensionCount"/> per value. Same decode, dedup and
-/// bucketing; the flood rule is left out (the benchmark runs without it). Not used by any host.
+/// The aggregation step of main at f744966 (decision 097), kept only as the benchmark's baseline so it and this
+/// branch's step run side by side in one BenchmarkDotNet run: in-place decode into pooled <see cref="DecodedClick"/>s
+/// with that commit's UTF-16 string pool (<see cref="BaselineDecode"/>), the pool and the repeat check kept across
+/// batches, and per new bucket a fresh <see cref="BucketCounts"/> (its
+/// reason array and <see cref="DimensionCountCollection"/>) in a fresh, sized result dictionary. Same decode, dedup
+/// and bucketing; the flood rule is left out (the benchmark runs without it). Not used by any host.
 /// </summary>
 public sealed class BaselineAggregationStep(IClaimStore claims)
 {
-    public async ValueTask<Dictionary<BucketKey, BaselineBucketCounts>> AggregateAsync(IReadOnlyList<RawEvent> batch, CancellationToken cancellationToken)
+    private readonly ConcurrentBag<Scratch> _scratch = [];
+    private double _bucketsPerEvent;
+
+    public async ValueTask<AggregationResult> AggregateAsync(IReadOnlyList<RawEvent> batch, CancellationToken cancellationToken)
     {
-        var buckets = new Dictionary<BucketKey, BaselineBucketCounts>();
-        var deadLetters = new List<DeadLetter>();
-        var decoded = ArrayPool<ClickEvent>.Shared.Rent(batch.Count);
+        int expected = (int)Math.Min(batch.Count, Math.Ceiling(batch.Count * Volatile.Read(ref _bucketsPerEvent)));
+        var result = new AggregationResult(expected) { Events = batch.Count };
+        var decoded = ArrayPool<DecodedClick>.Shared.Rent(batch.Count);
         var requests = ArrayPool<ClaimRequest>.Shared.Rent(batch.Count);
         var outcomes = ArrayPool<ClaimOutcome>.Shared.Rent(batch.Count);
         var claimOf = ArrayPool<int>.Shared.Rent(batch.Count);
+        var scratch = _scratch.TryTake(out var idle) ? idle : new Scratch();
         try
         {
-            var firstInBatch = new Dictionary<ClickId, int>(batch.Count);
-            var strings = new Utf8StringPool();
+            var firstInBatch = scratch.FirstInBatch;
+            firstInBatch.EnsureCapacity(batch.Count);
             int claimCount = 0;
             for (int i = 0; i < batch.Count; i++)
             {
                 var raw = batch[i];
-                ClickEvent click;
+                ref var click = ref decoded[i];
+                claimOf[i] = -1;
                 try
                 {
-                    click = ClickWireFormat.Decode(raw.Body.Span, strings);
+                    BaselineDecode.Decode(raw.Body.Span, scratch.Strings, out click);
                 }
                 catch (FormatException e)
                 {
-                    deadLetters.Add(new DeadLetter(raw, e.Message));
-                    decoded[i] = null!;
-                    claimOf[i] = -1;
+                    result.DeadLetters.Add(new DeadLetter(raw, e.Message));
+                    click = default;
                     continue;
                 }
-                decoded[i] = click;
-                claimOf[i] = -1;
                 if (!click.IsValid)
                 {
                     continue;
@@ -68,49 +72,72 @@ public sealed class BaselineAggregationStep(IClaimStore claims)
             {
                 for (int i = 0; i < batch.Count; i++)
                 {
-                    var click = decoded[i];
-                    if (click is null)
+                    ref readonly var click = ref decoded[i];
+                    if (click.AdId is null)
                     {
                         continue;
                     }
                     var reason = click.Reason;
-                    if (click.IsValid && (claimOf[i] >= 0 ? outcomes[claimOf[i]] : ClaimOutcome.Duplicate) == ClaimOutcome.Duplicate)
+                    if (click.IsValid)
                     {
-                        reason = ClickReason.Duplicate;
+                        var outcome = claimOf[i] >= 0 ? outcomes[claimOf[i]] : ClaimOutcome.Duplicate;
+                        if (outcome == ClaimOutcome.Duplicate)
+                        {
+                            reason = ClickReason.Duplicate;
+                            result.Duplicates++;
+                        }
+                        else if (outcome == ClaimOutcome.ClaimedBefore)
+                        {
+                            result.Redelivered++;
+                        }
                     }
                     reasons[i] = reason;
                 }
+                var buckets = result.Buckets;
                 for (int i = 0; i < batch.Count; i++)
                 {
-                    var click = decoded[i];
-                    if (click is null)
+                    ref readonly var click = ref decoded[i];
+                    if (click.AdId is null)
                     {
                         continue;
                     }
                     var key = new BucketKey(click.AdvertiserId, click.CampaignId, click.AdId, click.Minute);
                     ref var counts = ref CollectionsMarshal.GetValueRefOrAddDefault(buckets, key, out _);
-                    counts ??= new BaselineBucketCounts();
-                    counts.Add(reasons[i], click);
+                    counts ??= new BucketCounts();
+                    counts.Add(reasons[i], in click);
+                }
+                if (batch.Count > 0)
+                {
+                    Volatile.Write(ref _bucketsPerEvent, (double)buckets.Count / batch.Count);
                 }
             }
             finally
             {
                 ArrayPool<ClickReason>.Shared.Return(reasons);
             }
-            return buckets;
+            return result;
         }
         finally
         {
+            scratch.FirstInBatch.Clear();
+            _scratch.Add(scratch);
             Array.Clear(decoded, 0, batch.Count);
-            ArrayPool<ClickEvent>.Shared.Return(decoded);
+            ArrayPool<DecodedClick>.Shared.Return(decoded);
             ArrayPool<ClaimRequest>.Shared.Return(requests);
             ArrayPool<ClaimOutcome>.Shared.Return(outcomes);
             ArrayPool<int>.Shared.Return(claimOf);
         }
     }
+
+    private sealed class Scratch
+    {
+        public BaselineUtf8StringPool Strings { get; } = new();
+
+        public Dictionary<ClickId, int> FirstInBatch { get; } = [];
+    }
 }
 
-/// <summary>A bucket's counts as they were before decision 097: the benchmark's baseline only.</summary>
+/// <summary>A bucket's counts as they were before decision 097 (main at 08be408): `step-phases`' "before" lines only.</summary>
 public sealed class BaselineBucketCounts
 {
     public long Clicks { get; set; }

@@ -197,30 +197,128 @@ public class AggregationStepTests
         Assert.Equal(clicks.Count, results.Sum(r => r.Buckets.Values.Sum(b => b.Clicks + b.InvalidClicks)));
     }
 
+    /// <summary>Eight partitions' events (partitions "0" to "7"), each <see cref="VariedClicks"/> with click ids of its own.</summary>
+    private static List<List<RawEvent>> EightPartitions() => [.. Enumerable.Range(0, 8).Select(p => VariedClicks(300).Select(c =>
+    {
+        var click = c.Click with { ClickId = ClickId.FromImpression("adv-1", c.Click.AdId, $"p{p}-{c.Click.ClickId}") };
+        return new RawEvent(p.ToString(System.Globalization.CultureInfo.InvariantCulture), c.Raw.SequenceNumber, click.Timestamp, ClickWireFormat.Encode(click));
+    }).ToList())];
+
     [Fact]
     public async Task One_step_running_batches_at_once_counts_each_as_it_would_alone()
     {
         // The Azure host runs its singleton step on several partitions' batches at once: each batch's scratch (string
         // pool, repeat check) must be its own. Eight partitions' batches at a time, each its own claims (distinct ids).
-        var perPartition = Enumerable.Range(0, 8).Select(p => VariedClicks(300).Select(c =>
-        {
-            var click = c.Click with { ClickId = ClickId.FromImpression("adv-1", c.Click.AdId, $"p{p}-{c.Click.ClickId}") };
-            return (click, new RawEvent(p.ToString(System.Globalization.CultureInfo.InvariantCulture), c.Raw.SequenceNumber, click.Timestamp, ClickWireFormat.Encode(click)));
-        }).ToList()).ToList();
+        var perPartition = EightPartitions();
         var alone = new List<Dictionary<(BucketKey, ClickDimension, string), (long, long)>>();
-        foreach (var clicks in perPartition)
+        foreach (var events in perPartition)
         {
-            alone.Add(Dimensions([await new AggregationStep(new InMemoryClaimStore(Horizon)).AggregateAsync(clicks.Select(c => c.Item2).ToList(), TestContext.Current.CancellationToken)]));
+            alone.Add(Dimensions([await new AggregationStep(new InMemoryClaimStore(Horizon)).AggregateAsync(events, TestContext.Current.CancellationToken)]));
         }
 
         for (int round = 0; round < 5; round++)
         {
             var ct = TestContext.Current.CancellationToken;
             var shared = new AggregationStep(new LockedClaimStore(new InMemoryClaimStore(Horizon)));
-            var together = await Task.WhenAll(perPartition.Select(clicks => Task.Run(async () => await shared.AggregateAsync(clicks.Select(c => c.Item2).ToList(), ct), ct)));
+            var together = await Task.WhenAll(perPartition.Select(events => Task.Run(async () => await shared.AggregateAsync(events, ct), ct)));
             for (int p = 0; p < perPartition.Count; p++)
             {
                 Assert.Equal(alone[p].OrderBy(e => e.Key.ToString()), Dimensions([together[p]]).OrderBy(e => e.Key.ToString()));
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(1000)]
+    public async Task Results_handed_back_are_reused_and_count_as_fresh_buckets_do(int batchSize)
+    {
+        // Decision 102: a disposed result's buckets are emptied and counted into again by the step's next batches.
+        var clicks = VariedClicks(400);
+        var step = new AggregationStep(new InMemoryClaimStore(Horizon));
+        var counted = new List<Dictionary<(BucketKey, ClickDimension, string), (long, long)>>();
+        var reasons = new Dictionary<(BucketKey, ClickReason), long>();
+        var seen = new HashSet<BucketCounts>(ReferenceEqualityComparer.Instance);
+        bool reused = false;
+        foreach (var batch in clicks.Select(c => c.Raw).Chunk(batchSize))
+        {
+            var result = await step.AggregateAsync(batch, TestContext.Current.CancellationToken);
+            counted.Add(Dimensions([result]));
+            foreach (var (key, counts) in result.Buckets)
+            {
+                reused |= !seen.Add(counts);
+                reasons[(key, ClickReason.Valid)] = reasons.GetValueOrDefault((key, ClickReason.Valid)) + counts.Clicks;
+                foreach (var reason in ClickReasons.All.Where(r => r != ClickReason.Valid))
+                {
+                    reasons[(key, reason)] = reasons.GetValueOrDefault((key, reason)) + counts.InvalidByReason[(int)reason];
+                }
+            }
+            result.Dispose();
+            Assert.Throws<ObjectDisposedException>(() => result.Buckets);
+            result.Dispose(); // twice is harmless
+        }
+
+        var sum = new Dictionary<(BucketKey, ClickDimension, string), (long Clicks, long Invalid)>();
+        foreach (var (k, (c, v)) in counted.SelectMany(d => d))
+        {
+            var (c0, v0) = sum.GetValueOrDefault(k);
+            sum[k] = (c0 + c, v0 + v);
+        }
+        Assert.True(reused || clicks.Count <= batchSize, "later batches should count into the buckets handed back");
+        Assert.Equal(ExpectedDimensions(clicks).OrderBy(e => e.Key.ToString()), sum.OrderBy(e => e.Key.ToString()));
+        var fresh = await new AggregationStep(new InMemoryClaimStore(Horizon)).AggregateAsync(clicks.Select(c => c.Raw).ToList(), TestContext.Current.CancellationToken);
+        foreach (var (key, counts) in fresh.Buckets)
+        {
+            Assert.Equal(counts.Clicks, reasons[(key, ClickReason.Valid)]);
+            foreach (var reason in ClickReasons.All.Where(r => r != ClickReason.Valid))
+            {
+                Assert.Equal(counts.InvalidByReason[(int)reason], reasons[(key, reason)]);
+            }
+        }
+        Assert.Equal(fresh.Buckets.Count * ClickReasons.All.Count, reasons.Count);
+    }
+
+    [Fact]
+    public async Task One_step_running_batches_at_once_and_taking_their_buckets_back_counts_each_as_it_would_alone()
+    {
+        // Eight partitions at once on one step, each batch's result disposed as soon as it is read: a batch never
+        // counts into buckets another batch running at the same time still holds (decision 102).
+        var perPartition = EightPartitions();
+        var alone = new List<Dictionary<(BucketKey, ClickDimension, string), (long, long)>>();
+        foreach (var events in perPartition)
+        {
+            var step = new AggregationStep(new InMemoryClaimStore(Horizon));
+            var results = new List<AggregationResult>();
+            foreach (var batch in events.Chunk(25))
+            {
+                results.Add(await step.AggregateAsync(batch, TestContext.Current.CancellationToken));
+            }
+            alone.Add(Dimensions(results));
+        }
+
+        var ct = TestContext.Current.CancellationToken;
+        for (int round = 0; round < 3; round++)
+        {
+            var shared = new AggregationStep(new LockedClaimStore(new InMemoryClaimStore(Horizon)));
+            var together = await Task.WhenAll(perPartition.Select(events => Task.Run(async () =>
+            {
+                var sum = new Dictionary<(BucketKey, ClickDimension, string), (long Clicks, long Invalid)>();
+                foreach (var batch in events.Chunk(25))
+                {
+                    using var result = await shared.AggregateAsync(batch, ct);
+                    await Task.Yield(); // let the other partitions' batches run while this one's buckets are held
+                    foreach (var (k, (c, v)) in Dimensions([result]))
+                    {
+                        var (c0, v0) = sum.GetValueOrDefault(k);
+                        sum[k] = (c0 + c, v0 + v);
+                    }
+                }
+                return sum;
+            }, ct)));
+            for (int p = 0; p < perPartition.Count; p++)
+            {
+                Assert.Equal(alone[p].OrderBy(e => e.Key.ToString()), together[p].OrderBy(e => e.Key.ToString()));
             }
         }
     }
