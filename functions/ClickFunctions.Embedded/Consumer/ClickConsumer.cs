@@ -85,12 +85,15 @@ public sealed partial class ClickConsumer(
             long lastStepStarted = 0;
             var lastStepTook = TimeSpan.Zero;
             bool lastBatchFull = true;
+            // Set when the consumer caught up and slept until a commit: the log was idle, so the click that woke it is
+            // taken at once (freshness on a quiet host); the spacing paces only a log that stays busy.
+            bool wokeFromIdle = false;
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var sinceLastStep = time.GetElapsedTime(lastStepStarted);
                 var spacing = StepSpacing(_options, lastStepTook);
-                if (!lastBatchFull && sinceLastStep < spacing)
+                if (!lastBatchFull && !wokeFromIdle && sinceLastStep < spacing)
                 {
                     await Task.Delay(spacing - sinceLastStep, time, cancellationToken).ConfigureAwait(false);
                 }
@@ -102,8 +105,10 @@ public sealed partial class ClickConsumer(
                 if (batch.Count == 0)
                 {
                     await WaitForAnyCommitAsync(readers, cancellationToken).ConfigureAwait(false);
+                    wokeFromIdle = true;
                     continue;
                 }
+                wokeFromIdle = false;
                 lastStepStarted = time.GetTimestamp();
                 lastBatchFull = batch.Count >= _options.MaxBatchEvents;
                 var positions = new Dictionary<int, long>(readers.Length);
