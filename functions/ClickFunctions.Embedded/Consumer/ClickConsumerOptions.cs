@@ -31,7 +31,7 @@ public sealed class ClickConsumerOptions
 
     /// <summary>The longest the pacing by <see cref="StepShare"/> spaces two steps (the click-to-query lag it may add under load).</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:05")]
-    public TimeSpan MaxCommitInterval { get; set; } = TimeSpan.FromMilliseconds(300);
+    public TimeSpan MaxCommitInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>
     /// The Linux nice value of the thread that runs the aggregation step and the store's transactions (0 to 19; 0 =
