@@ -85,15 +85,16 @@ public sealed partial class ClickConsumer(
             long lastStepStarted = 0;
             var lastStepTook = TimeSpan.Zero;
             bool lastBatchFull = true;
-            // Set when the consumer caught up and slept until a commit: the log was idle, so the click that woke it is
-            // taken at once (freshness on a quiet host); the spacing paces only a log that stays busy.
-            bool wokeFromIdle = false;
+            // The pacing by the steps' cost is for a log that stays busy: after a small step (under 1% of MaxBatchEvents,
+            // such as one click on a quiet host) the next waits only the commit interval, as before the pacing.
+            int lastBatchCount = 0;
+            int pacedFrom = Math.Max(1, _options.MaxBatchEvents / 100);
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var sinceLastStep = time.GetElapsedTime(lastStepStarted);
-                var spacing = StepSpacing(_options, lastStepTook);
-                if (!lastBatchFull && !wokeFromIdle && sinceLastStep < spacing)
+                var spacing = lastBatchCount < pacedFrom ? _options.CommitInterval : StepSpacing(_options, lastStepTook);
+                if (!lastBatchFull && sinceLastStep < spacing)
                 {
                     await Task.Delay(spacing - sinceLastStep, time, cancellationToken).ConfigureAwait(false);
                 }
@@ -105,10 +106,9 @@ public sealed partial class ClickConsumer(
                 if (batch.Count == 0)
                 {
                     await WaitForAnyCommitAsync(readers, cancellationToken).ConfigureAwait(false);
-                    wokeFromIdle = true;
                     continue;
                 }
-                wokeFromIdle = false;
+                lastBatchCount = batch.Count;
                 lastStepStarted = time.GetTimestamp();
                 lastBatchFull = batch.Count >= _options.MaxBatchEvents;
                 var positions = new Dictionary<int, long>(readers.Length);
