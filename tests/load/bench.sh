@@ -8,6 +8,8 @@
 # local host's peak resident memory; then a soak at a fixed rate with click-to-query freshness probes alongside (the
 # consumer keeping up) and the host's resident memory sampled every 10 s (memory flat).
 # Usage: tests/load/bench.sh [seconds per round] [rounds] [open-loop rate] [soak rate] [soak seconds, 0 = no soak]
+#   A soak rate of "auto" first offers (c) 10 s each of 20,000, 17,500, 15,000, 12,500, 10,000, 7,500 and 5,000 clicks/s
+#   (open loop) and soaks at the highest it sustained (at least 97% of the rate delivered, p99 <= 1 s), said in the output.
 #   BASELINE=<ClickFunctions.Local.dll of another build> adds (c0), that build started the same way, to the closed-loop
 #   rounds and the open loop, so a change is measured side by side with what it replaces (BASELINE_ENV="K=V ..." sets
 #   extra settings for (c0) only, LOCAL_ENV for (c) only; LOCAL_DLL runs a prebuilt (c)). OPEN_SECONDS (default 20) is
@@ -149,6 +151,20 @@ sleep 2
 dotnet "$LOADGEN" --target "http://127.0.0.1:$LOCAL_PORT" --key-id bench --key "$ClickSigning__Key" --freshness 200 \
   --api-key fresh-adv=fresh-key-0123456789abcdef 2>&1 | tail -n 1
 
+if [ "$SOAK_SECONDS" -gt 0 ] && [ "$SOAK_RATE" = auto ]; then
+  echo "soak rate: finding the highest open-loop rate (c) sustains..." >&2
+  SOAK_RATE=
+  for r in 20000 17500 15000 12500 10000 7500 5000; do
+    dotnet "$LOADGEN" --target "http://127.0.0.1:$LOCAL_PORT" --key-id bench --key "$ClickSigning__Key" --rate "$r" --duration 00:00:10 \
+      --ads 1000 --advertiser-prefix "rate-$r-" --json "$work/rate-$r.json" > "$work/rate-$r.txt" 2>&1 || true
+    verdict=$(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); r=int(sys.argv[2]); ok=j["throughput"]>=0.97*r and j["p99Ms"]<=1000; print(("sustained" if ok else "not sustained")+" (%.0f/s, p99 %.0f ms)" % (j["throughput"], j["p99Ms"]))' "$work/rate-$r.json" "$r" 2>/dev/null || echo "no result")
+    echo "soak rate probe $r/s: $verdict" | tee -a "$work/soak-rate.txt" >&2
+    case $verdict in sustained*) SOAK_RATE=$r; break;; esac
+    sleep 5 # let the consumer drain what the probe queued
+  done
+  SOAK_RATE=${SOAK_RATE:-5000}
+  echo "soak rate: $SOAK_RATE clicks/s (the highest probed rate sustained)" | tee -a "$work/soak-rate.txt" >&2
+fi
 if [ "$SOAK_SECONDS" -gt 0 ]; then
   echo "soak: $SOAK_RATE clicks/s for $SOAK_SECONDS s, freshness probes alongside, RSS sampled every 10 s..." >&2
   # The probes share the host with the load; each probe's 302-to-visible time bounds the consumer's lag at that moment.
@@ -202,6 +218,7 @@ echo "local host peak resident memory: $((peak_kb / 1024)) MiB over the whole ru
 # The rest of issue 16's acceptance from this run: counts exact in every verified run, the soak's rate, lag and memory.
 echo "counts, open loop (c): $(grep -h '^verify:' "$work/open-loop.txt" 2>/dev/null || echo 'no verify line')"
 if [ "$SOAK_SECONDS" -gt 0 ]; then
+  [ -s "$work/soak-rate.txt" ] && cat "$work/soak-rate.txt"
   echo "soak at $SOAK_RATE clicks/s for $SOAK_SECONDS s: $(grep -h '^throughput' "$work/soak.txt" 2>/dev/null || echo 'no throughput line')"
   echo "counts, soak: $(grep -h '^verify:' "$work/soak.txt" 2>/dev/null || echo 'no verify line')"
   echo "soak lag (click to query, probes during the soak; target p99 <= 1 s): $(tail -n 1 "$work/soak-freshness.txt")"
