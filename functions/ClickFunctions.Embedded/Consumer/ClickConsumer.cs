@@ -85,15 +85,12 @@ public sealed partial class ClickConsumer(
             long lastStepStarted = 0;
             var lastStepTook = TimeSpan.Zero;
             bool lastBatchFull = true;
-            // The pacing by the steps' cost is for a log that stays busy: after a small step (under 1% of MaxBatchEvents,
-            // such as one click on a quiet host) the next waits only the commit interval, as before the pacing.
             int lastBatchCount = 0;
-            int pacedFrom = Math.Max(1, _options.MaxBatchEvents / 100);
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var sinceLastStep = time.GetElapsedTime(lastStepStarted);
-                var spacing = lastBatchCount < pacedFrom ? _options.CommitInterval : StepSpacing(_options, lastStepTook);
+                var spacing = StepSpacing(_options, lastBatchCount, lastStepTook);
                 if (!lastBatchFull && sinceLastStep < spacing)
                 {
                     await Task.Delay(spacing - sinceLastStep, time, cancellationToken).ConfigureAwait(false);
@@ -173,6 +170,20 @@ public sealed partial class ClickConsumer(
     /// </summary>
     internal static TimeSpan StepSpacing(ClickConsumerOptions options, TimeSpan lastStepTook)
     {
+        return StepSpacing(options, options.MaxBatchEvents, lastStepTook);
+    }
+
+    /// <summary>
+    /// <see cref="StepSpacing(ClickConsumerOptions, TimeSpan)"/> after a step of <paramref name="lastBatchCount"/>
+    /// events: the pacing is for a log that stays busy, so after a small step (under 1% of MaxBatchEvents, such as one
+    /// click on a quiet host) the next waits only the commit interval, as before the pacing.
+    /// </summary>
+    internal static TimeSpan StepSpacing(ClickConsumerOptions options, int lastBatchCount, TimeSpan lastStepTook)
+    {
+        if (lastBatchCount < Math.Max(1, options.MaxBatchEvents / 100))
+        {
+            return options.CommitInterval;
+        }
         var paced = options.StepShare < 1 ? lastStepTook / options.StepShare : TimeSpan.Zero;
         if (paced > options.MaxCommitInterval)
         {

@@ -58,6 +58,21 @@ public sealed class ClickConsumerTests : IDisposable
         Assert.Equal(TimeSpan.FromMilliseconds(100), ClickConsumer.StepSpacing(lowCap, TimeSpan.FromMilliseconds(400)));
     }
 
+    [Fact]
+    public void After_a_small_step_the_next_waits_only_the_commit_interval_however_long_the_step_took()
+    {
+        var options = new ClickConsumerOptions { CommitInterval = TimeSpan.FromMilliseconds(100), StepShare = 0.25, MaxCommitInterval = TimeSpan.FromMilliseconds(500), MaxBatchEvents = 20_000 };
+        // Under 1% of MaxBatchEvents (200 here): one click on a quiet host is not paced, so it is visible as before.
+        Assert.Equal(TimeSpan.FromMilliseconds(100), ClickConsumer.StepSpacing(options, 1, TimeSpan.FromMilliseconds(400)));
+        Assert.Equal(TimeSpan.FromMilliseconds(100), ClickConsumer.StepSpacing(options, 199, TimeSpan.FromMilliseconds(400)));
+        // From 1% on, the step's cost paces the next.
+        Assert.Equal(TimeSpan.FromMilliseconds(500), ClickConsumer.StepSpacing(options, 200, TimeSpan.FromMilliseconds(400)));
+        Assert.Equal(TimeSpan.FromMilliseconds(160), ClickConsumer.StepSpacing(options, 20_000, TimeSpan.FromMilliseconds(40)));
+        // A tiny MaxBatchEvents still paces steps of one event or more.
+        var tiny = new ClickConsumerOptions { CommitInterval = TimeSpan.FromMilliseconds(100), StepShare = 0.25, MaxCommitInterval = TimeSpan.FromMilliseconds(500), MaxBatchEvents = 50 };
+        Assert.Equal(TimeSpan.FromMilliseconds(160), ClickConsumer.StepSpacing(tiny, 1, TimeSpan.FromMilliseconds(40)));
+    }
+
     private static ClickEvent Click(string ad, string impression, ClickReason reason = ClickReason.Valid) => new(
         ClickId.FromImpression("adv-1", ad, impression), DateTimeOffset.UtcNow, ad, "adv-1", "cmp-1", reason, "", "203.0.113.0", default);
 
