@@ -167,16 +167,8 @@ public sealed partial class ClickConsumer(
     /// followed by the next 160 ms later), but never more than <see cref="ClickConsumerOptions.MaxCommitInterval"/>,
     /// which bounds the click-to-query lag under load. Most of a transaction's cost is per transaction and per
     /// distinct bucket, not per click, so fewer, larger transactions leave the cores to the click path (decision 099).
-    /// </summary>
-    internal static TimeSpan StepSpacing(ClickConsumerOptions options, TimeSpan lastStepTook)
-    {
-        return StepSpacing(options, options.MaxBatchEvents, lastStepTook);
-    }
-
-    /// <summary>
-    /// <see cref="StepSpacing(ClickConsumerOptions, TimeSpan)"/> after a step of <paramref name="lastBatchCount"/>
-    /// events: the pacing is for a log that stays busy, so after a small step (under 1% of MaxBatchEvents, such as one
-    /// click on a quiet host) the next waits only the commit interval, as before the pacing.
+    /// The pacing is for a log that stays busy: after a step of fewer than 1% of MaxBatchEvents (such as one click on
+    /// a quiet host) the next waits only the commit interval, as before the pacing.
     /// </summary>
     internal static TimeSpan StepSpacing(ClickConsumerOptions options, int lastBatchCount, TimeSpan lastStepTook)
     {

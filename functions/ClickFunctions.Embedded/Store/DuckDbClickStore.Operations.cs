@@ -64,14 +64,11 @@ public sealed partial class DuckDbClickStore
             trim.Transaction = transaction;
             // Bucket numbers are Unix quarter hours or days; a row goes when its bucket starts before the cutoff.
             long seconds = dims.Minutes * 60L;
-            trim.CommandText = string.Create(CultureInfo.InvariantCulture,
-                $"DELETE FROM {dims.Table} WHERE bucket < {(cutoff.ToUnixTimeSeconds() + seconds - 1) / seconds}");
-            DimensionRowsDeleted += trim.ExecuteNonQuery();
-            if (granularity == Granularity.Day)
+            long firstKept = (cutoff.ToUnixTimeSeconds() + seconds - 1) / seconds;
+            // The advertiser's day rollup goes with the ad day rows it sums (decision 103).
+            foreach (string table in granularity == Granularity.Day ? [dims.Table, "advertiser_dims_day"] : new[] { dims.Table })
             {
-                // The advertiser's day rollup goes with the ad day rows it sums (decision 103).
-                trim.CommandText = string.Create(CultureInfo.InvariantCulture,
-                    $"DELETE FROM advertiser_dims_day WHERE bucket < {(cutoff.ToUnixTimeSeconds() + seconds - 1) / seconds}");
+                trim.CommandText = string.Create(CultureInfo.InvariantCulture, $"DELETE FROM {table} WHERE bucket < {firstKept}");
                 DimensionRowsDeleted += trim.ExecuteNonQuery();
             }
         }

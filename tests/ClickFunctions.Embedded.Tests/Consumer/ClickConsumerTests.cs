@@ -45,17 +45,17 @@ public sealed class ClickConsumerTests : IDisposable
     {
         var options = new ClickConsumerOptions { CommitInterval = TimeSpan.FromMilliseconds(100), StepShare = 0.25, MaxCommitInterval = TimeSpan.FromMilliseconds(500) };
         // A cheap step: the commit interval is the floor.
-        Assert.Equal(TimeSpan.FromMilliseconds(100), ClickConsumer.StepSpacing(options, TimeSpan.FromMilliseconds(10)));
+        Assert.Equal(TimeSpan.FromMilliseconds(100), ClickConsumer.StepSpacing(options, options.MaxBatchEvents, TimeSpan.FromMilliseconds(10)));
         // A 40 ms step at a quarter share: the next starts 160 ms after this one began.
-        Assert.Equal(TimeSpan.FromMilliseconds(160), ClickConsumer.StepSpacing(options, TimeSpan.FromMilliseconds(40)));
+        Assert.Equal(TimeSpan.FromMilliseconds(160), ClickConsumer.StepSpacing(options, options.MaxBatchEvents, TimeSpan.FromMilliseconds(40)));
         // A long step: the cap bounds the lag the pacing adds.
-        Assert.Equal(TimeSpan.FromMilliseconds(500), ClickConsumer.StepSpacing(options, TimeSpan.FromMilliseconds(400)));
+        Assert.Equal(TimeSpan.FromMilliseconds(500), ClickConsumer.StepSpacing(options, options.MaxBatchEvents, TimeSpan.FromMilliseconds(400)));
         // A share of 1 turns the pacing off; a cap under the commit interval never shortens it.
-        Assert.Equal(TimeSpan.FromMilliseconds(100), ClickConsumer.StepSpacing(options, TimeSpan.Zero));
+        Assert.Equal(TimeSpan.FromMilliseconds(100), ClickConsumer.StepSpacing(options, options.MaxBatchEvents, TimeSpan.Zero));
         var unpaced = new ClickConsumerOptions { CommitInterval = TimeSpan.FromMilliseconds(100), StepShare = 1, MaxCommitInterval = TimeSpan.FromMilliseconds(500) };
-        Assert.Equal(TimeSpan.FromMilliseconds(100), ClickConsumer.StepSpacing(unpaced, TimeSpan.FromMilliseconds(400)));
+        Assert.Equal(TimeSpan.FromMilliseconds(100), ClickConsumer.StepSpacing(unpaced, unpaced.MaxBatchEvents, TimeSpan.FromMilliseconds(400)));
         var lowCap = new ClickConsumerOptions { CommitInterval = TimeSpan.FromMilliseconds(100), StepShare = 0.25, MaxCommitInterval = TimeSpan.FromMilliseconds(50) };
-        Assert.Equal(TimeSpan.FromMilliseconds(100), ClickConsumer.StepSpacing(lowCap, TimeSpan.FromMilliseconds(400)));
+        Assert.Equal(TimeSpan.FromMilliseconds(100), ClickConsumer.StepSpacing(lowCap, lowCap.MaxBatchEvents, TimeSpan.FromMilliseconds(400)));
     }
 
     [Fact]
