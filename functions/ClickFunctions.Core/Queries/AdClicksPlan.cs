@@ -51,13 +51,28 @@ public sealed class AdClicksPlan
         }
     }
 
+    /// <summary>
+    /// Whether every bucket boundary falls on a UTC quarter hour, so that no quarter hour straddles two buckets (false at
+    /// minute granularity, or in a zone whose offset was once not a multiple of 15 minutes).
+    /// </summary>
+    public bool OnQuarterHours => Array.TrueForAll(_boundaries, b => b.ToUnixTimeSeconds() % 900 == 0);
+
     /// <summary>The disjoint, ascending UTC ranges whose rows of <paramref name="rollup"/> (minute, hour or day) the answer needs.</summary>
     public IReadOnlyList<TimeRange> RangesOf(Granularity rollup) => _ranges[(int)rollup];
 
     /// <summary>Adds one row of <paramref name="rollup"/> starting at <paramref name="start"/>; a row outside the plan's ranges is ignored.</summary>
-    public void Add(Granularity rollup, DateTimeOffset start, long clicks, ReadOnlySpan<long> invalidByReasonSlot)
+    public void Add(Granularity rollup, DateTimeOffset start, long clicks, ReadOnlySpan<long> invalidByReasonSlot) =>
+        AddWithin(_ranges[(int)rollup], start, clicks, invalidByReasonSlot);
+
+    /// <summary>
+    /// Adds a row starting at <paramref name="start"/> when it starts inside one of <paramref name="ranges"/> (disjoint,
+    /// ascending): for a store that answers parts of the plan's ranges from another source, such as the embedded
+    /// store's compacted quarter hours (docs/decisions/104), and must then count each row of those parts once.
+    /// </summary>
+    public void AddWithin(IReadOnlyList<TimeRange> ranges, DateTimeOffset start, long clicks, ReadOnlySpan<long> invalidByReasonSlot)
     {
-        if (!Contains(_ranges[(int)rollup], start))
+        ArgumentNullException.ThrowIfNull(ranges);
+        if (!Contains(ranges, start))
         {
             return;
         }
@@ -132,9 +147,9 @@ public sealed class AdClicksPlan
 
     private static bool Covers(List<TimeRange> merged, TimeRange bucket) => merged.Exists(w => w.From <= bucket.From && bucket.To <= w.To);
 
-    private static bool Contains(TimeRange[] ranges, DateTimeOffset instant)
+    private static bool Contains(IReadOnlyList<TimeRange> ranges, DateTimeOffset instant)
     {
-        int lo = 0, hi = ranges.Length - 1;
+        int lo = 0, hi = ranges.Count - 1;
         while (lo <= hi)
         {
             int mid = (lo + hi) >>> 1;

@@ -75,7 +75,8 @@ public static class EmbeddedReconciliationExtensions
             sp.GetRequiredService<IOptions<ReconcileOptions>>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<PeriodicReconciler>>(),
-            sp.GetRequiredService<IOptions<RetentionOptions>>().Value.Enabled ? sp.GetRequiredService<RetentionSweep>() : null));
+            sp.GetRequiredService<IOptions<RetentionOptions>>().Value.Enabled ? sp.GetRequiredService<RetentionSweep>() : null,
+            sp.GetRequiredService<DuckDbClickStore>()));
         services.AddHostedService(sp => sp.GetRequiredService<PeriodicReconciler>());
         return builder;
     }

@@ -10,15 +10,20 @@ namespace ClickFunctions.Embedded.Reconciliation;
 /// Reconciles the newest closed window every <see cref="ReconcileOptions.Interval"/> while the local host runs. It
 /// shares the host's store (one DuckDB writer process) and only corrects windows the consumer has fully counted.
 /// After each run it applies retention (<paramref name="retention"/>, when enabled): in the same loop, so no segment is
-/// deleted under a recount reading it.
+/// deleted under a recount reading it. Then it compacts the closed days reconciliation has confirmed
+/// (<paramref name="store"/>, docs/decisions/104).
 /// </summary>
 public sealed partial class PeriodicReconciler(
     EmbeddedReconciliation reconciliation,
     IOptions<ReconcileOptions> options,
     TimeProvider time,
     ILogger<PeriodicReconciler> logger,
-    RetentionSweep? retention = null) : BackgroundService
+    RetentionSweep? retention = null,
+    Store.DuckDbClickStore? store = null) : BackgroundService
 {
+    /// <summary>How long one tick may spend compacting closed days (each day is its own transaction; decision 104).</summary>
+    public static readonly TimeSpan CompactionBudget = TimeSpan.FromSeconds(20);
+
     /// <summary>Runs completed since start (diagnostics and tests).</summary>
     public int Runs { get; private set; }
 
@@ -31,6 +36,11 @@ public sealed partial class PeriodicReconciler(
             {
                 await reconciliation.RunDueWindowAsync(stoppingToken).ConfigureAwait(false);
                 retention?.Run(time.GetUtcNow());
+                // Days whose windows reconciliation has confirmed are compacted for the time-zone reads.
+                if (store?.Marks.ReconciledThrough is { } through)
+                {
+                    store.CompactDays(through, CompactionBudget);
+                }
                 Runs++;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

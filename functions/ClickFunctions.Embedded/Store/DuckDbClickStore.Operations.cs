@@ -72,11 +72,57 @@ public sealed partial class DuckDbClickStore
                 DimensionRowsDeleted += trim.ExecuteNonQuery();
             }
         }
+        if (granularity == Granularity.Hour)
+        {
+            // Compacted days stand in for hour rows (decision 104): a day starting before the cutoff goes with them.
+            _batches.ForgetBefore((cutoff.ToUnixTimeSeconds() + 86_399) / 86_400);
+        }
         StoreMarks.Set(c, StoreMarks.RetainedPrefix + what, cutoff);
         transaction.Commit();
+        _batches.Reload();
         _marks = StoreMarks.Load(c);
         return deleted;
     });
+
+    /// <summary>
+    /// Compacts closed UTC days into quarter-hour rows (docs/decisions/104), oldest first: the days that end at or
+    /// before <paramref name="through"/> (the host passes how far reconciliation has confirmed the counts, so a day is
+    /// compacted once its corrections are in), whose minute and hour rows are still kept, and that are not compacted
+    /// yet. Each day is one transaction under the writer lock, so batches go on between days; the pass stops after
+    /// the day that ends past <paramref name="budget"/>. Returns the days compacted.
+    /// </summary>
+    public int CompactDays(DateTimeOffset through, TimeSpan budget)
+    {
+        const long DaySeconds = 86_400;
+        long first = OnWriter(c =>
+        {
+            using var command = c.CreateCommand();
+            command.CommandText = "SELECT min(bucket_start) FROM clicks_minute";
+            return command.ExecuteScalar() is DateTime t ? new DateTimeOffset(DateTime.SpecifyKind(t, DateTimeKind.Utc)).ToUnixTimeSeconds() / DaySeconds : long.MaxValue;
+        });
+        foreach (string floor in new[] { Granularity.Minute.Code(), Granularity.Hour.Code() })
+        {
+            if (_marks.Floor(floor) is { } kept)
+            {
+                first = Math.Max(first, (kept.ToUnixTimeSeconds() + DaySeconds - 1) / DaySeconds);
+            }
+        }
+        long end = through.ToUnixTimeSeconds() / DaySeconds;
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        int compacted = 0;
+        for (long day = first; day < end && watch.Elapsed < budget; day++)
+        {
+            long d = day;
+            if (OnWriter(_ => _batches.IsCompacted(d) ? -1 : _batches.Compact(d)) >= 0)
+            {
+                compacted++;
+            }
+        }
+        return compacted;
+    }
+
+    /// <summary>Whether UTC day <paramref name="day"/> (Unix day number) is compacted (for tests and diagnostics).</summary>
+    public bool IsCompacted(long day) => OnWriter(_ => _batches.IsCompacted(day));
 
     /// <summary>Dimension rows retention has deleted since the store opened (for the sweep's log line and tests).</summary>
     public long DimensionRowsDeleted { get; private set; }

@@ -20,13 +20,17 @@ internal static class StoreQueries
         {
             return null;
         }
-        // Local buckets in any zone are tiled by UTC minute, hour and day rows (AdClicksPlan); each rollup's rows are
-        // read by pages of the ad, the same way whatever the zone.
+        // One snapshot for every read: a batch that forgets a compacted day between them cannot hide its clicks.
+        using var transaction = connection.BeginTransaction();
+        // Local buckets in any zone are tiled by UTC minute, hour and day rows (AdClicksPlan). Inside compacted days
+        // (decision 104) the hour ranges and the whole quarter hours of the minute ranges come from one row per day;
+        // the rest from each rollup's rows, read by pages of the ad.
         var plan = new AdClicksPlan(query);
-        Span<long> slots = stackalloc long[BucketCounts.ReasonSlots];
+        var sources = Sources.Split(plan, CompactedDays(connection, transaction, plan));
+        var slots = new long[BucketCounts.ReasonSlots];
         foreach (var rollup in Granularities.CoarsestFirst)
         {
-            var ranges = plan.RangesOf(rollup);
+            var ranges = sources.Rows[(int)rollup];
             if (ranges.Count == 0)
             {
                 continue;
@@ -40,42 +44,161 @@ internal static class StoreQueries
                 long last = (range.To.ToUnixTimeSeconds() / bucketSeconds - 1) / AdKey.PageBuckets;
                 for (long page = first; page <= last; page++)
                 {
-                    pages.Add(page);
+                    pages.Add(AdKey.PageKey(ad, page));
                 }
             }
-            using var command = connection.CreateCommand();
             // One equality lookup per page of the index on `page` (every campaign of the ad shares its pages): DuckDB
             // answers those from the ART index, while a range or IN filter, or any second predicate, makes it scan the
-            // table. The plan filters the rows; only numeric columns are fetched (the bucket number is in the key).
-            string columns = "k, clicks" + ReasonColumns();
-            var sql = new StringBuilder();
-            int n = 0;
-            foreach (long page in pages)
-            {
-                string name = "p" + n.ToString(CultureInfo.InvariantCulture);
-                sql.Append(n++ == 0 ? "" : " UNION ALL ").Append(CultureInfo.InvariantCulture, $"SELECT {columns} FROM {table} WHERE page = ${name}");
-                command.Parameters.Add(new DuckDBParameter(name, AdKey.PageKey(ad, page)));
-            }
-            command.CommandText = sql.ToString();
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
+            // table. The ranges filter the rows; only numeric columns are fetched (the bucket number is in the key).
+            ReadPages(connection, transaction, table, "k, clicks" + ReasonColumns(), pages, reader =>
             {
                 long bucket = reader.GetInt64(0) & AdKey.BucketMask;
-                slots.Clear();
+                Array.Clear(slots);
                 for (int i = 0; i < StoreSchema.InvalidReasons.Length; i++)
                 {
                     slots[(int)StoreSchema.InvalidReasons[i]] = reader.GetInt64(2 + i);
                 }
-                plan.Add(rollup, DateTimeOffset.FromUnixTimeSeconds(bucket * bucketSeconds), reader.GetInt64(1), slots);
+                plan.AddWithin(ranges, DateTimeOffset.FromUnixTimeSeconds(bucket * bucketSeconds), reader.GetInt64(1), slots);
+            });
+        }
+        if (sources.Quarters.Count > 0)
+        {
+            var pages = new SortedSet<long>();
+            foreach (var range in sources.Quarters)
+            {
+                for (long day = range.From.ToUnixTimeSeconds() / 86_400; day <= (range.To.ToUnixTimeSeconds() - 1) / 86_400; day++)
+                {
+                    pages.Add(QuarterDays.PageKey(ad, day));
+                }
+            }
+            ReadPages(connection, transaction, "clicks_quarters", "k, quarters", pages, reader =>
+            {
+                long dayStart = (reader.GetInt64(0) & AdKey.BucketMask) * 86_400;
+                using var stream = reader.GetStream(1);
+                var blob = new byte[stream.Length];
+                stream.ReadExactly(blob);
+                var quarters = new QuarterDays.Reader(blob);
+                while (quarters.Next(out int quarter, out long clicks, slots))
+                {
+                    plan.AddWithin(sources.Quarters, DateTimeOffset.FromUnixTimeSeconds(dayStart + quarter * 900L), clicks, slots);
+                }
+            });
+        }
+        var confirmed = ConfirmedWindows(connection, transaction);
+        transaction.Commit();
+        return plan.Build(confirmed);
+    }
+
+    private static void ReadPages(DuckDBConnection connection, DuckDBTransaction transaction, string table, string columns, SortedSet<long> pages, Action<DuckDBDataReader> row)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        var sql = new StringBuilder();
+        int n = 0;
+        foreach (long page in pages)
+        {
+            string name = "p" + n.ToString(CultureInfo.InvariantCulture);
+            sql.Append(n++ == 0 ? "" : " UNION ALL ").Append(CultureInfo.InvariantCulture, $"SELECT {columns} FROM {table} WHERE page = ${name}");
+            command.Parameters.Add(new DuckDBParameter(name, page));
+        }
+        command.CommandText = sql.ToString();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            row(reader);
+        }
+    }
+
+    /// <summary>The compacted days among those the plan's minute and hour ranges touch.</summary>
+    private static HashSet<long> CompactedDays(DuckDBConnection connection, DuckDBTransaction transaction, AdClicksPlan plan)
+    {
+        var sub = plan.RangesOf(Granularity.Hour).Concat(plan.RangesOf(Granularity.Minute)).ToList();
+        // A quarter hour is added to the bucket it starts in: only right when no bucket boundary falls inside one.
+        if (sub.Count == 0 || !plan.OnQuarterHours)
+        {
+            return [];
+        }
+        return QuarterDays.Load(connection, transaction, sub.Min(r => r.From).ToUnixTimeSeconds() / 86_400, (sub.Max(r => r.To).ToUnixTimeSeconds() + 86_399) / 86_400);
+    }
+
+    /// <summary>
+    /// Which rows answer which parts of a plan: per rollup the ranges still read from its rows, and the quarter-aligned
+    /// ranges read from compacted days (each part of the plan from exactly one source).
+    /// </summary>
+    internal sealed record Sources(List<TimeRange>[] Rows, List<TimeRange> Quarters)
+    {
+        private const long Day = 86_400, Quarter = 900;
+
+        public static Sources Split(AdClicksPlan plan, IReadOnlySet<long> compacted)
+        {
+            var rows = new List<TimeRange>[3];
+            var quarters = new List<TimeRange>();
+            rows[(int)Granularity.Day] = [.. plan.RangesOf(Granularity.Day)];
+            foreach (var rollup in new[] { Granularity.Hour, Granularity.Minute })
+            {
+                var list = rows[(int)rollup] = [];
+                foreach (var range in plan.RangesOf(rollup))
+                {
+                    long from = range.From.ToUnixTimeSeconds(), to = range.To.ToUnixTimeSeconds();
+                    for (long at = from; at < to;)
+                    {
+                        long day = at / Day, pieceEnd = Math.Min(to, (day + 1) * Day);
+                        if (!compacted.Contains(day))
+                        {
+                            Append(list, at, pieceEnd);
+                        }
+                        else
+                        {
+                            // Hour ranges are whole quarters; a minute range keeps its minutes outside whole quarters.
+                            long inner = (at + Quarter - 1) / Quarter * Quarter, innerEnd = pieceEnd / Quarter * Quarter;
+                            if (inner < innerEnd)
+                            {
+                                Append(list, at, inner);
+                                Append(quarters, inner, innerEnd);
+                                Append(list, innerEnd, pieceEnd);
+                            }
+                            else
+                            {
+                                Append(list, at, pieceEnd);
+                            }
+                        }
+                        at = pieceEnd;
+                    }
+                }
+            }
+            quarters.Sort((a, b) => a.From.CompareTo(b.From));
+            var merged = new List<TimeRange>(quarters.Count);
+            foreach (var q in quarters)
+            {
+                Append(merged, q.From.ToUnixTimeSeconds(), q.To.ToUnixTimeSeconds());
+            }
+            return new Sources(rows, merged);
+        }
+
+        private static void Append(List<TimeRange> list, long from, long to)
+        {
+            if (from >= to)
+            {
+                return;
+            }
+            var start = DateTimeOffset.FromUnixTimeSeconds(from);
+            var end = DateTimeOffset.FromUnixTimeSeconds(to);
+            if (list.Count > 0 && list[^1].To == start)
+            {
+                list[^1] = new TimeRange(list[^1].From, end);
+            }
+            else
+            {
+                list.Add(new TimeRange(start, end));
             }
         }
-        return plan.Build(ConfirmedWindows(connection));
     }
 
     /// <summary>The windows a reconciliation matched or corrected (its buckets are final).</summary>
-    public static List<TimeRange> ConfirmedWindows(DuckDBConnection connection)
+    public static List<TimeRange> ConfirmedWindows(DuckDBConnection connection, DuckDBTransaction? transaction = null)
     {
         using var command = connection.CreateCommand();
+        command.Transaction = transaction;
         command.CommandText = "SELECT window_from, window_to FROM reconciled_windows";
         var windows = new List<TimeRange>();
         using var reader = command.ExecuteReader();

@@ -16,13 +16,17 @@ namespace ClickFunctions.Embedded.Store;
 internal static class StoreSchema
 {
     /// <summary>
+    /// 5: closed UTC days compacted into one row of quarter hours per series and day (<c>clicks_quarters</c>,
+    /// <c>quarter_days</c>), migrated from version 4 by creating them empty: the host's compaction pass fills them
+    /// (docs/decisions/104-closed-days-compacted-into-quarter-hour-rows.md). A version-4 build must not write a
+    /// version-5 file: it would leave a compacted day's rows behind a later batch.
     /// 4: the advertiser's day dimension rollup (<c>advertiser_dims_day</c>), migrated from version 3 by summing
     /// <c>dims_day</c> (docs/decisions/103-advertiser-breakdowns-from-their-own-day-rollup.md).
     /// 3: dimension rollups (<c>dim_values</c>, <c>dims_quarter</c>, <c>dims_day</c>) and the windows reconciliation
     /// confirmed (<c>reconciled_windows</c>); docs/decisions/076-dimension-rollups-in-the-embedded-store.md.
     /// 2: exact ad identity by dictionary ids and the campaign in the bucket key. 1 (unversioned): FNV-1a keys.
     /// </summary>
-    public const int Version = 4;
+    public const int Version = 5;
 
     /// <summary>The dimension rollups: UTC quarter hours (every local hour boundary in use is one) and UTC days.</summary>
     public static readonly (string Table, int Minutes)[] DimensionRollups =
@@ -54,9 +58,13 @@ internal static class StoreSchema
         {
             return;
         }
-        if (version == 3)
+        if (version is 3 or 4)
         {
-            MigrateFrom3(connection);
+            if (version == 3)
+            {
+                MigrateFrom3(connection);
+            }
+            MigrateFrom4(connection);
             return;
         }
         if (version is not null)
@@ -85,6 +93,15 @@ internal static class StoreSchema
             GROUP BY a.advertiser_id, d.value, d.bucket
             ORDER BY d.bucket, a.advertiser_id, d.value
             """);
+        Execute(connection, "UPDATE store_info SET value = '4' WHERE name = 'schema_version'");
+        transaction.Commit();
+    }
+
+    /// <summary>Version 4 to 5: the compaction tables, empty (no day is compacted until the host's pass compacts it).</summary>
+    private static void MigrateFrom4(DuckDBConnection connection)
+    {
+        using var transaction = connection.BeginTransaction();
+        Execute(connection, QuarterDays.TablesSql);
         Execute(connection, string.Create(CultureInfo.InvariantCulture, $"UPDATE store_info SET value = '{Version}' WHERE name = 'schema_version'"));
         transaction.Commit();
     }
@@ -174,6 +191,7 @@ internal static class StoreSchema
                 """);
         }
         sql.Append(AdvertiserDimsDaySql);
+        sql.Append(QuarterDays.TablesSql);
         sql.Append(CultureInfo.InvariantCulture, $"""
             CREATE TABLE dim_values (
                 id INTEGER PRIMARY KEY,

@@ -12,6 +12,39 @@ namespace ClickFunctions.Embedded.Store;
 /// </summary>
 internal sealed class StoreWriter(DuckDBConnection connection)
 {
+    // The compacted days as committed (QuarterDays): only this writer changes them, so the set is the table's.
+    private HashSet<long> _compacted = QuarterDays.Load(connection);
+
+    /// <summary>Whether UTC day <paramref name="day"/> (Unix day number) is compacted.</summary>
+    public bool IsCompacted(long day) => _compacted.Contains(day);
+
+    /// <summary>Compacts one closed day (see <see cref="QuarterDays.Compact"/>); returns the rows written.</summary>
+    public int Compact(long day)
+    {
+        try
+        {
+            int rows = QuarterDays.Compact(connection, day);
+            _compacted.Add(day);
+            return rows;
+        }
+        catch
+        {
+            _compacted = QuarterDays.Load(connection);
+            throw;
+        }
+    }
+
+    /// <summary>Forgets the compacted days before <paramref name="firstKeptDay"/>, inside the caller's transaction; <see cref="Reload"/> after it ends.</summary>
+    public void ForgetBefore(long firstKeptDay)
+    {
+        foreach (long day in _compacted.Where(d => d < firstKeptDay).ToList())
+        {
+            QuarterDays.Forget(connection, day);
+        }
+    }
+
+    public void Reload() => _compacted = QuarterDays.Load(connection);
+
     private const string NewAds = """
         INSERT INTO ads
         SELECT (SELECT coalesce(max(id), 0) FROM ads) + row_number() OVER (ORDER BY ad_name), ad_name, advertiser_id, ad_id
@@ -72,6 +105,20 @@ internal sealed class StoreWriter(DuckDBConnection connection)
 
     /// <summary>Rollups, claims, dead letters and positions of one batch, or nothing.</summary>
     public void Commit(StoreBatch batch)
+    {
+        try
+        {
+            CommitOnce(batch);
+        }
+        catch
+        {
+            // Rolled back: the compacted days are the table's again (a day forgotten in the batch is not forgotten).
+            _compacted = QuarterDays.Load(connection);
+            throw;
+        }
+    }
+
+    private void CommitOnce(StoreBatch batch)
     {
         using var transaction = connection.BeginTransaction();
         if (batch.Buckets.Count > 0)
@@ -139,6 +186,18 @@ internal sealed class StoreWriter(DuckDBConnection connection)
         foreach (string upsert in Upserts)
         {
             Execute(connection, upsert);
+        }
+        // A bucket of a compacted day (a late click, a correction, a rebuild): the day's compacted rows no longer equal
+        // its minute rows, so they go with this batch; a later pass compacts the day again (decision 104).
+        if (_compacted.Count > 0)
+        {
+            foreach (long day in batch.Buckets.Keys.Select(k => k.Minute.ToUnixTimeSeconds() / 86_400).Distinct())
+            {
+                if (_compacted.Remove(day))
+                {
+                    QuarterDays.Forget(connection, day);
+                }
+            }
         }
         // The buckets' dimension values (a correction's dimension deltas too: decision 088), after the ads and series exist.
         if (!batch.Buckets.Values.Any(c => c.Dimensions is { Count: > 0 }))
