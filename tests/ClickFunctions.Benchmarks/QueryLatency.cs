@@ -102,9 +102,10 @@ public static class QueryLatency
             shapes.Add(($"advertiser by {dimension}, 30 days", AdvertiserBreakdown(dimension, end.AddDays(-30), end, TimeZoneInfo.Utc)));
             shapes.Add(($"advertiser by {dimension}, 30 NY days", AdvertiserBreakdown(dimension, localDaysFrom.ToUniversalTime(), localEnd.ToUniversalTime(), newYork)));
         }
+        // --shapes "a|b": the shapes whose names contain any of the alternatives.
         string only = options.GetValueOrDefault("shapes", "");
         Console.WriteLine("shape                            ads       rows/query  p50 ms  p99 ms  max ms");
-        foreach (var (name, query) in shapes.Where(s => only.Length == 0 || s.Name.Contains(only, StringComparison.OrdinalIgnoreCase)))
+        foreach (var (name, query) in shapes.Where(s => only.Length == 0 || only.Split('|').Any(o => s.Name.Contains(o, StringComparison.OrdinalIgnoreCase))))
         {
             foreach (bool hotAds in new[] { true, false })
             {

@@ -229,5 +229,38 @@ public sealed class EmbeddedReconciliationTests : IDisposable
         Assert.True(json.RootElement.TryGetProperty("absoluteClickDifference", out _));
     }
 
+    [Fact]
+    public async Task After_its_run_the_periodic_reconciler_compacts_the_closed_days_reconciliation_confirmed()
+    {
+        await WriteLogAsync(Enumerable.Range(0, 20).Select(i => Click(i)));
+        using var store = await AggregateLiveAsync();
+        // The day before holds clicks too, confirmed through its end; the clicks' own day is still open.
+        var earlier = new BucketCounts();
+        earlier.Add(ClickReason.Valid, 3);
+        store.Commit(new StoreBatch(new Dictionary<BucketKey, BucketCounts> { [new BucketKey("adv-1", "cmp-1", "ad-1", Hour.AddDays(-1))] = earlier }, [], [], new Dictionary<int, long>()));
+        store.MarkReconciledThrough(new DateTimeOffset(Hour.Date, TimeSpan.Zero));
+        long yesterday = Hour.AddDays(-1).ToUnixTimeSeconds() / 86_400, today = Hour.ToUnixTimeSeconds() / 86_400;
+        var options = LocalOptions();
+        options.Interval = TimeSpan.FromMinutes(1);
+        var reconciliation = new EmbeddedReconciliation(
+            new Reconciler(new LocalLogRawSource(LogDirectory), new DuckDbBucketCorrections(store), options, Horizon, _time),
+            new ReconcileReports(Path.Combine(_directory, ReconcileReports.DirectoryName), _time), NullLogger<EmbeddedReconciliation>.Instance);
+        using var periodic = new PeriodicReconciler(reconciliation, Options.Create(options), _time, NullLogger<PeriodicReconciler>.Instance, store: store);
+        Assert.False(store.IsCompacted(yesterday));
+
+        await periodic.StartAsync(Ct);
+        for (int i = 0; i < 200 && periodic.Runs < 1; i++)
+        {
+            _time.Advance(TimeSpan.FromMinutes(1));
+            await Task.Delay(20, Ct);
+        }
+        await periodic.StopAsync(Ct);
+
+        Assert.True(periodic.Runs >= 1);
+        Assert.True(store.IsCompacted(yesterday));
+        Assert.False(store.IsCompacted(today));
+        Assert.Equal(3, await TotalClicksAsync(store, "ad-1", Granularity.Hour, Hour.AddDays(-1), Hour.AddDays(-1).AddHours(1)));
+    }
+
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 }
